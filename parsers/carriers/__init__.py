@@ -1,0 +1,1 @@
+"""Carriers: bytes of one file format -> `parsers.document.Document`."""

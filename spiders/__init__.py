@@ -1,0 +1,1 @@
+"""Spiders: one generic portal spider driven by profiles, with list adapters per CMS family."""

@@ -1,0 +1,1 @@
+"""The archive (content-addressed blobs) and the relational store (SQLAlchemy 2 + Alembic)."""
