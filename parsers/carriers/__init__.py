@@ -1,1 +1,183 @@
-"""Carriers: bytes of one file format -> `parsers.document.Document`."""
+"""Carriers: bytes of one file format → `parsers.document.Document`.
+
+``sniff`` names the format from the bytes (magic numbers first; the URL and Content-Type only break
+ties the bytes cannot, e.g. .doc vs .wps vs .xls inside an OLE2 container); ``load`` refuses inputs
+above ``Limits.max_input_bytes`` and WAF challenge pages, then dispatches through ``CARRIERS``. Every
+carrier has the same signature ``read(data, *, url, content_type, limits) -> Document`` so the report
+stage can compare candidates with one rule (style.md "Doing the same" §4).
+
+Formats that are recognised but have no carrier yet raise ``UnsupportedFormat`` naming the format:
+legacy Word/WPS/Excel (LibreOffice conversion is a later issue), spreadsheets, images (OCR).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from typing import Protocol
+
+from parsers.carriers import docx, html, pdf, text
+from parsers.challenge import classify_challenge
+from parsers.document import Document
+from parsers.errors import ChallengePage, UnreadableInput, UnsupportedFormat
+from parsers.limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["CARRIERS", "UNSUPPORTED", "Carrier", "load", "sniff"]
+
+
+class Carrier(Protocol):
+    def __call__(
+        self, data: bytes, *, url: str | None = ..., content_type: str | None = ..., limits: Limits = ...
+    ) -> Document: ...
+
+
+CARRIERS: dict[str, Callable[..., Document]] = {
+    "html": html.read,
+    "docx": docx.read,
+    "pdf": pdf.read,
+    "text": text.read,
+}
+
+# Recognised formats without a carrier yet, with the reason given to the user.
+UNSUPPORTED: dict[str, str] = {
+    "doc": "legacy Word .doc needs LibreOffice conversion, which is pending (a later issue)",
+    "wps": "Kingsoft WPS .wps needs LibreOffice conversion, which is pending (a later issue)",
+    "xls": "legacy Excel .xls needs LibreOffice conversion, which is pending (a later issue)",
+    "ole": "an OLE2 compound file of unknown kind; LibreOffice conversion is pending (a later issue)",
+    "xlsx": "spreadsheet carrier not yet written",
+    "pptx": "presentations are not report carriers",
+    "odt": "OpenDocument text needs LibreOffice conversion, which is pending (a later issue)",
+    "rtf": "RTF needs LibreOffice conversion, which is pending (a later issue)",
+    "zip": "a zip archive that is not a Word document; unpack it and parse its members",
+    "archive": "a compressed archive (gzip/7z/rar); unpack it and parse its members",
+    "image": "the report is an image; OCR not yet available",
+}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"BZh")
+_HTML_RE = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|meta|div|p|title|tr|td)\b", re.I)
+_SUFFIX_RE = re.compile(r"\.([a-z0-9]{2,5})(?:$|[?#])", re.I)
+_OLE_SUFFIX = {"doc": "doc", "dot": "doc", "wps": "wps", "wpt": "wps", "xls": "xls", "et": "xls"}
+_OLE_CTYPE = {"msword": "doc", "ms-excel": "xls", "wps": "wps", "kingsoft": "wps"}
+
+
+def _url_suffix(url: str | None) -> str | None:
+    m = _SUFFIX_RE.search(url or "")
+    return m.group(1).lower() if m else None
+
+
+def _sniff_zip(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist()[:10_000])
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
+        # unreadable directory (truncated): judge by the first local header's member name
+        first = data[30 : 30 + int.from_bytes(data[26:28], "little")]
+        if first.startswith((b"[Content_Types].xml", b"word/", b"_rels/", b"docProps/")):
+            return "docx"
+        return "zip"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if any(n.startswith("ppt/") for n in names):
+        return "pptx"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        return "odt"
+    return "zip"
+
+
+def _sniff_ole(data: bytes, url: str | None, content_type: str | None) -> str:
+    suffix = _url_suffix(url)
+    if suffix in _OLE_SUFFIX:
+        return _OLE_SUFFIX[suffix]
+    ctype = (content_type or "").lower()
+    for marker, kind in _OLE_CTYPE.items():
+        if marker in ctype:
+            return kind
+    head = data[: 512 * 1024]
+    if "WordDocument".encode("utf-16-le") in head:
+        return "doc"
+    if "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
+        return "xls"
+    return "ole"
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text with a BOM
+        return False
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return b"\x00" in head or controls / len(head) > 0.05
+
+
+def sniff(data: bytes, *, url: str | None = None, content_type: str | None = None) -> str:
+    """Name the format of `data`: ``pdf``, ``docx``, ``html``, ``text``, or a key of ``UNSUPPORTED``
+    (``doc``, ``wps``, ``xls``, ``image`` …), ``empty`` or ``binary``.
+
+    Magic bytes decide first; the `url` suffix and `content_type` are consulted only where the bytes
+    are ambiguous (which OLE2 document; HTML vs text when markup is present). Example::
+
+        sniff(b"%PDF-1.7 ...")  # -> "pdf"
+    """
+    if not data.strip():
+        return "empty"
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _sniff_zip(data)
+    if data.startswith(_OLE_MAGIC):
+        return _sniff_ole(data, url, content_type)
+    if data.startswith(b"{\\rtf"):
+        return "rtf"
+    if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return "image"
+    if data.startswith(_ARCHIVE_MAGIC):
+        return "archive"
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            head = head.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            head = head[2:]
+    if _looks_binary(head):
+        return "binary"
+    if _HTML_RE.search(head):
+        return "html"
+    return "text"
+
+
+def load(
+    data: bytes,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    limits: Limits | None = None,
+) -> Document:
+    """Read `data` into a `Document` with the carrier `sniff` picks.
+
+    Raises `UnreadableInput` (empty, binary with no known signature, corrupt), `UnsupportedFormat`
+    (recognised, no carrier yet), `LimitExceeded` (a safety limit of `limits`, default
+    ``DEFAULT_LIMITS``) or `ChallengePage` (a WAF/anti-bot page, never a report).
+    """
+    limits = limits or DEFAULT_LIMITS
+    limits.check_input_size(data, "input")
+    kind = sniff(data, url=url, content_type=content_type)
+    if kind == "empty":
+        raise UnreadableInput("input", "the file is empty (0 bytes or only whitespace)")
+    if kind == "binary":
+        raise UnreadableInput(
+            "input", "binary data with no known file signature (not PDF, Word, HTML or text)"
+        )
+    if kind in UNSUPPORTED:
+        raise UnsupportedFormat(kind, UNSUPPORTED[kind])
+    if kind in ("html", "text"):
+        challenge = classify_challenge(data)
+        if challenge:
+            raise ChallengePage(kind, f"a {challenge} anti-bot challenge page, not a report")
+    return CARRIERS[kind](data, url=url, content_type=content_type, limits=limits)

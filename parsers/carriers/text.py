@@ -1,0 +1,178 @@
+"""Text carrier: plain-text extractions of reports (Word text, CMS text views, PDF/OCR markdown).
+
+Each line is classified once (``classify_line``), then one pass groups lines into tables and paragraphs.
+The table shapes real extractions take (format-spec §9.1):
+
+a. **Word text ("seed" shape)**: each cell on its own tab-indented line, rows separated by blank lines.
+   A line that is just the tab is an empty cell (a vertically merged continuation); a non-tab line that
+   follows a cell line directly continues that cell (multi-line labels such as 商业\\n企业); a non-tab
+   line after a blank line ends the table. Rows have different lengths (the 2021 table 三 header): they
+   are padded to a rectangle and no merge is guessed — the mapping stage works on labels.
+b. **pipe rows** from CMS text views: ``第二十条第(一)项 | |||``; one leading and one trailing ``|`` are
+   dropped, the rest split, so ``a | |||`` is four cells ``a, "", "", ""``.
+c. **markdown tables** ``| a | b |`` — the ``|---|`` separator line is skipped wherever it appears
+   (PDF-to-markdown tools repeat it mid-table); a blank or non-pipe line ends the table.
+d. **tab-separated rows**: ``规章\\t0\\t0\\t0`` (a line with a tab after its first non-blank text); inside
+   such a table a line ``\\t0`` is a row with an empty first cell, not a seed-shape cell.
+
+Everything else is a paragraph (markdown heading marks ``#`` dropped). Word's ``[bookmark: _GoBack]``
+artefacts are removed here, because they are an artefact of the extraction, not of the report; each
+removal is recorded in ``Document.warnings``. Every cell and paragraph has ``{"line": n}`` (1-based).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from parsers.carriers._decode import charset_from_content_type, decode_bytes
+from parsers.carriers._grid import pad_rows
+from parsers.carriers._text import clean_line, clean_lines
+from parsers.document import Block, Cell, Document, Paragraph
+from parsers.errors import UnreadableInput
+from parsers.limits import DEFAULT_LIMITS, Limits
+
+BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
+_MD_SEP_CELL = re.compile(r"^\s*:?-{2,}:?\s*$")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+
+
+class Kind(Enum):
+    BLANK = "blank"
+    CELL = "cell"  # seed shape: tab-indented single cell
+    TSV = "tsv"
+    PIPE = "pipe"
+    SEP = "sep"  # markdown |---|---|
+    PLAIN = "plain"
+
+
+def classify_line(line: str) -> Kind:
+    """The shape of one line (see the module docstring)."""
+    if not line.strip():
+        return Kind.CELL if line.startswith("\t") else Kind.BLANK
+    body = line.strip()
+    if "|" in body:
+        inner = body.strip("|")
+        parts = [p for p in inner.split("|")]
+        if inner and all(_MD_SEP_CELL.match(p) for p in parts):
+            return Kind.SEP
+        if body.startswith("|") or body.endswith("|") or body.count("|") >= 2:
+            return Kind.PIPE
+    if "\t" in line.lstrip("\t").rstrip():
+        return Kind.TSV
+    if line.startswith("\t"):
+        return Kind.CELL
+    return Kind.PLAIN
+
+
+def split_pipe_row(line: str) -> list[str]:
+    """``| a | b |`` / ``a | b | |||`` → cells (one outer pipe on each side dropped)."""
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return [clean_lines(p) for p in body.split("|")]
+
+
+@dataclass(slots=True)
+class _TableBuilder:
+    kind: Kind
+    first_line: int
+    rows: list[list[Cell]] = field(default_factory=list)
+    row_open: bool = False
+
+
+def lines_to_blocks(lines: list[str]) -> list[Block]:
+    """Group classified lines into paragraphs and padded tables, in order."""
+    blocks: list[Block] = []
+    table: _TableBuilder | None = None
+    prev = Kind.BLANK
+
+    def close() -> None:
+        nonlocal table
+        if table is not None:
+            rows = [r for r in table.rows if r]
+            if any(c.text for r in rows for c in r):
+                n = sum(1 for b in blocks if not isinstance(b, Paragraph))
+                blocks.append(pad_rows(rows, {"table_idx": n, "line": table.first_line}))
+            table = None
+
+    for i, raw in enumerate(lines, start=1):
+        kind = classify_line(raw)
+        if table is not None and table.kind is Kind.CELL:
+            if kind is Kind.CELL:
+                if not table.row_open:
+                    table.rows.append([])
+                    table.row_open = True
+                table.rows[-1].append(Cell(clean_lines(raw), {"line": i}))
+                prev = kind
+                continue
+            if kind is Kind.BLANK:
+                table.row_open = False
+                prev = kind
+                continue
+            if kind is Kind.PLAIN and prev in (Kind.CELL, Kind.PLAIN) and table.row_open:
+                last = table.rows[-1][-1]
+                last.text = clean_lines(f"{last.text}\n{raw}")
+                prev = Kind.PLAIN
+                continue
+            close()
+        elif table is not None and table.kind is Kind.PIPE:
+            if kind is Kind.SEP:
+                prev = kind
+                continue
+            if kind is Kind.PIPE:
+                table.rows.append([Cell(t, {"line": i}) for t in split_pipe_row(raw)])
+                prev = kind
+                continue
+            close()
+        elif table is not None and table.kind is Kind.TSV:
+            if kind is Kind.TSV or (kind is Kind.CELL and raw.strip()):  # "\t0": empty first cell
+                table.rows.append([Cell(clean_lines(t), {"line": i}) for t in raw.strip("\r\n").split("\t")])
+                prev = kind
+                continue
+            close()
+
+        # not inside a table (or the table just ended): start a new block
+        if kind is Kind.CELL:
+            table = _TableBuilder(Kind.CELL, i, [[Cell(clean_lines(raw), {"line": i})]], row_open=True)
+        elif kind in (Kind.PIPE, Kind.SEP):
+            table = _TableBuilder(Kind.PIPE, i)
+            if kind is Kind.PIPE:
+                table.rows.append([Cell(t, {"line": i}) for t in split_pipe_row(raw)])
+        elif kind is Kind.TSV:
+            table = _TableBuilder(Kind.TSV, i, [[Cell(clean_lines(t), {"line": i}) for t in raw.split("\t")]])
+        elif kind is Kind.PLAIN:
+            text = clean_line(_MD_HEADING.sub("", raw))
+            if text:
+                blocks.append(Paragraph(text, {"line": i}))
+        prev = kind
+    close()
+    return blocks
+
+
+def read(
+    data: bytes,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Document:
+    """Read a plain-text extraction into a `Document` (shapes in the module docstring)."""
+    limits.check_input_size(data, "text")
+    decoded = decode_bytes(data, [("Content-Type header", charset_from_content_type(content_type))])
+    text = decoded.text
+    if not text.strip():
+        raise UnreadableInput("text", "the file is empty or only whitespace")
+    if "\x00" in text:
+        raise UnreadableInput("text", "NUL characters in the decoded text: this is a binary file, not text")
+    warnings = list(decoded.warnings)
+    n_bookmarks = len(BOOKMARK_RE.findall(text))
+    if n_bookmarks:
+        text = BOOKMARK_RE.sub("", text)
+        warnings.append(f"removed {n_bookmarks} Word [bookmark: …] artefact(s)")
+    blocks = lines_to_blocks(_LINE_SPLIT.split(text))
+    return Document(kind="text", blocks=blocks, warnings=warnings)
