@@ -1,7 +1,8 @@
 """The command line: ``python -m crawler <command>``.
 
-Each command lives in its own module under `crawler/commands/` and is imported only when it runs, so
-``parse`` does not pay for the database layer and ``status`` does not pay for pdfplumber.
+Each command lives in its own module under `crawler/commands/`, listed in `COMMANDS`/`GROUPS` below.
+Command modules keep their heavy imports inside the function body, so ``parse`` does not pay for the
+database layer and ``status`` does not pay for pdfplumber.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import typer
 
 app = typer.Typer(
     name="crawler",
-    help="nianbaoku: archive crawler for government information-disclosure annual reports (政府信息公开工作年度报告).",
+    help="nianbaoku: archive crawler for government information-disclosure annual reports"
+    " (政府信息公开工作年度报告).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
