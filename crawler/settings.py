@@ -33,3 +33,69 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- Downloader middlewares (crawler/middlewares/, order explained in its __init__) --------------
+# process_request runs in ascending order, process_response in descending order. Ours sit among
+# Scrapy's built-ins (DOWNLOADER_MIDDLEWARES_BASE: Retry 550, MetaRefresh 580, HttpCompression 590,
+# Redirect 600, Cookies 700):
+#   610 politeness  — last to see a request (the gate: wait out pauses, one in flight per host, drop
+#                     requests to an open circuit) and first to see the raw response (count 5xx/429,
+#                     honour Retry-After) before Redirect can turn it into a new request;
+#   588 encoding    — right after HttpCompression has inflated the body;
+#   585 challenge   — before MetaRefresh follows a challenge's reload and before Retry retries it;
+#   560 conditional — adds validators after the gate; marks a 304 before Retry looks at it.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.conditional.ConditionalRequestsMiddleware": 560,
+    "crawler.middlewares.challenge.ChallengeMiddleware": 585,
+    "crawler.middlewares.encoding.EncodingMiddleware": 588,
+    "crawler.middlewares.politeness.PolitenessMiddleware": 610,
+}
+
+# --- Challenge classifier (crawler/middlewares/challenge.py) -----------------------------------
+NIANBAOKU_CHALLENGE_ENABLED = True
+# Kinds that mean "slower", not "no": retried (within RETRY_TIMES) after the host's back-off.
+# Every other kind is blocked at once — retrying a WAF challenge only escalates it.
+NIANBAOKU_CHALLENGE_RETRY_KINDS = ["rate429"]
+# How many (url, kind) pairs the run ledger keeps; the nianbaoku/blocked/<kind> counters stay exact.
+NIANBAOKU_CHALLENGE_LEDGER_MAX = 1000
+
+# --- Encoding (crawler/middlewares/encoding.py) ------------------------------------------------
+NIANBAOKU_ENCODING_ENABLED = True
+# "auto" decides from the bytes; any codec name forces it (a profile's fetch.encoding wins over this).
+NIANBAOKU_ENCODING = "auto"
+# Bodies larger than this keep Scrapy's choice: HTML pages are far smaller, and a mislabelled
+# multi-megabyte file should not be decoded twice just to pick its charset.
+NIANBAOKU_ENCODING_MAX_BYTES = 8 * 1024 * 1024
+
+# --- Politeness: host gate, circuit breaker, Retry-After (crawler/middlewares/politeness.py) --------
+NIANBAOKU_POLITENESS_ENABLED = True
+# Consecutive failures (challenges, 5xx/429, timeouts) that open a host's circuit.
+NIANBAOKU_BREAKER_THRESHOLD = 3
+# How long an open circuit drops requests to the host; then one request probes it again.
+NIANBAOKU_BREAKER_COOLDOWN = 600.0
+# Exponential back-off pause of a host after a failure without Retry-After: base * 2**(attempt-1),
+# capped. 5 s, 10 s, 20 s … is gentle enough for the small servers behind these portals.
+NIANBAOKU_BACKOFF_BASE = 5.0
+NIANBAOKU_BACKOFF_MAX = 300.0
+# A Retry-After up to this many seconds pauses the host; a longer one opens its circuit for that long
+# (requests are dropped rather than held in memory for hours).
+NIANBAOKU_RETRY_AFTER_MAX = 600.0
+# Statuses that count as a host failure (and whose Retry-After is honoured).
+NIANBAOKU_POLITENESS_FAILURE_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+# --- Conditional requests (crawler/middlewares/conditional.py) ---------------------------------
+NIANBAOKU_CONDITIONAL_ENABLED = True
+# "store": validators from the last capture in the archive; otherwise the dotted path of a callable
+# taking the crawler and returning a ValidatorSource.
+NIANBAOKU_CONDITIONAL_SOURCE = "store"
+# Only pages whose content we archive are asked conditionally: a 304 on a list page would hide its
+# links and stop pagination.
+NIANBAOKU_CONDITIONAL_ROLES = ["detail", "attachment"]
+
+# --- Spiders: portal profiles (spiders/portal.py) — added by the spiders helper ----------------------
+# Where `scrapy crawl portal -a profile=<id>` looks the id up; None = spiders/profiles/ shipped with the
+# code (`-a profiles_dir=...` wins over this).
+NIANBAOKU_PROFILES_DIR = None
+# Apply each profile's fetch.delay_s as the spider's download delay (overrides DOWNLOAD_DELAY for that
+# crawl); off in replica tests, where the delay is 0 anyway.
+NIANBAOKU_PROFILE_DELAY = True

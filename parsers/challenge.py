@@ -34,6 +34,8 @@ SCAN_BYTES = 256 * 1024
 
 _TS_RE = re.compile(rb"\$_ts\s*=|\$_ts\.(?:nsd|cd)\b|window\[['\"]\$_ts['\"]\]")
 _JSL_RE = re.compile(rb"__jsl_clearance|_jsl_clearance_s|\bjsl_tracking\b")
+# Tencent EdgeOne bot check (portals.md §11): its cookies and its checking script's name.
+_EDGEONE_RE = re.compile(rb"EO_Bot_Ssid|__tst_status|eo_bot_check", re.I)
 _SCRIPT_RE = re.compile(r"<(script|style|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAG_RE = re.compile(r"<[^>]*>|&[a-z]+;|&#\d+;", re.I)
 _SPACE_RE = re.compile(r"\s+")
@@ -104,6 +106,9 @@ def classify_challenge(
             return "jsl521"
     if _header(headers, "cf-mitigated").lower() == "challenge":
         return "waf_block"
+    edgeone = _EDGEONE_RE.search(head) or _EDGEONE_RE.search(set_cookie.encode("latin-1", "replace"))
+    if edgeone and len(_visible_text(_decode(head))) < MAX_CHALLENGE_TEXT:
+        return "js_cookie"
     if head.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return None
     html = _decode(head)

@@ -1,0 +1,275 @@
+"""Ask for a page only if it changed since we archived it: conditional GET with stored validators.
+
+A re-crawl of a portal fetches mostly pages already in the archive. When the last capture of a URL
+carried an ``ETag`` or ``Last-Modified`` header, `ConditionalRequestsMiddleware` sends them back as
+``If-None-Match`` / ``If-Modified-Since``; a server that still has the same version answers
+``304 Not Modified`` with no body, which saves the portal the bytes and us the archive work.
+
+A 304 is an outcome, not an error: the middleware lets it through to the spider (it adds 304 to the
+request's ``handle_httpstatus_list``, which Scrapy's HttpError middleware reads) and marks it, so the
+spider and pipeline know the content is unchanged and which capture it equals:
+
+``response.meta["nianbaoku_not_modified"]``    True on a 304 to a conditional request
+``response.meta["nianbaoku_previous_sha256"]`` sha256 of the capture the validators came from
+
+Validators come from a `ValidatorSource` (``get(url) -> Validators | None``):
+`StoreValidatorSource` reads the last capture of the URL from the archive
+(`storage.repository.last_capture`); `MemoryValidatorSource` is a dict, for tests and tools.
+
+Which requests: those whose ``nianbaoku_role`` meta (set by the portal spider) is in
+``NIANBAOKU_CONDITIONAL_ROLES`` — report pages and files, not list pages, where a 304 would hide the
+links and stop pagination. The ``nianbaoku_conditional`` meta key (True/False) overrides the role
+rule; a request that already carries its own ``If-None-Match``/``If-Modified-Since`` is left alone.
+
+Settings: ``NIANBAOKU_CONDITIONAL_ENABLED`` (False: `NotConfigured`), ``NIANBAOKU_CONDITIONAL_SOURCE``
+(``"store"`` or the dotted path of a callable ``(crawler) -> ValidatorSource``),
+``NIANBAOKU_CONDITIONAL_ROLES``.
+Stats: ``nianbaoku/conditional/sent``, ``…/not_modified``, ``…/modified``, ``…/no_validators``,
+``…/source_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.utils.misc import load_object
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.config import StoreConfig
+    from storage.db import Store
+
+logger = logging.getLogger(__name__)
+
+META_CONDITIONAL = "nianbaoku_conditional"
+META_NOT_MODIFIED = "nianbaoku_not_modified"
+META_PREVIOUS_SHA256 = "nianbaoku_previous_sha256"
+META_ROLE = "nianbaoku_role"
+# Set when this middleware added validators, so only its own 304s are turned into outcomes.
+META_SENT = "nianbaoku_conditional_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP validators of the last capture of a URL, and that capture's sha256."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        """The conditional headers these validators make (empty if there are none)."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@runtime_checkable
+class ValidatorSource(Protocol):
+    """Where validators come from: the validators of the last capture of `url`, or None."""
+
+    def get(self, url: str) -> Validators | None: ...
+
+
+def validators_from_headers(
+    headers: Mapping[Any, Any] | None, sha256: str | None = None
+) -> Validators | None:
+    """`Validators` from stored response headers (str or bytes names, any case, list values allowed).
+
+    None when the response had neither ``ETag`` nor ``Last-Modified`` (nothing to ask with).
+    """
+    found: dict[str, str] = {}
+    for key, value in (headers or {}).items():
+        name = (key.decode("latin-1") if isinstance(key, bytes) else str(key)).lower()
+        if name not in ("etag", "last-modified"):
+            continue
+        if isinstance(value, list | tuple):
+            value = value[0] if value else ""
+        text = (value.decode("latin-1") if isinstance(value, bytes) else str(value)).strip()
+        if text:
+            found[name] = text
+    if not found:
+        return None
+    return Validators(etag=found.get("etag"), last_modified=found.get("last-modified"), sha256=sha256)
+
+
+class MemoryValidatorSource:
+    """Validators kept in a dict by URL (tests, one-off tools)."""
+
+    def __init__(self, items: Mapping[str, Validators] | None = None):
+        self.items: dict[str, Validators] = dict(items or {})
+
+    def put(self, url: str, validators: Validators) -> None:
+        self.items[url] = validators
+
+    def get(self, url: str) -> Validators | None:
+        return self.items.get(url)
+
+
+class StoreValidatorSource:
+    """Validators from the archive: the headers and digest of `last_capture(session, url)`.
+
+    The store is opened on first use (a crawl that never asks conditionally never touches it) and
+    without migrating it: a store that is missing or outdated surfaces as an error on `get`, which the
+    middleware reports once and then crawls unconditionally.
+    """
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._opener = opener
+        self._store: Store | None = None
+
+    @classmethod
+    def from_config(cls, config: StoreConfig | None = None) -> StoreValidatorSource:
+        """A source over the store of `config` (default: `crawler.config.resolve()`)."""
+
+        def opener() -> Store:
+            from crawler.config import resolve
+            from storage.db import open_store
+
+            return open_store(config or resolve(), upgrade=False)
+
+        return cls(opener)
+
+    def get(self, url: str) -> Validators | None:
+        from storage.repository import last_capture
+
+        if self._store is None:
+            self._store = self._opener()
+        with self._store.Session() as session:
+            capture = last_capture(session, url)
+            if capture is None:
+                return None
+            return validators_from_headers(capture.headers, capture.sha256)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def wants_conditional(request: Request, roles: Iterable[str] | None) -> bool:
+    """Whether `request` should be asked conditionally.
+
+    The ``nianbaoku_conditional`` meta key (True/False) decides when present; otherwise the request's
+    ``nianbaoku_role`` must be in `roles` (None: every role). Only GET and HEAD are ever conditional.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return False
+    explicit = request.meta.get(META_CONDITIONAL)
+    if explicit is not None:
+        return bool(explicit)
+    if roles is None:
+        return True
+    return request.meta.get(META_ROLE) in set(roles)
+
+
+def _build_source(crawler: Crawler, spec: str) -> ValidatorSource:
+    if spec == "store":
+        return StoreValidatorSource.from_config()
+    factory = load_object(spec)
+    source = factory(crawler)
+    if not isinstance(source, ValidatorSource):
+        raise NotConfigured(
+            f"NIANBAOKU_CONDITIONAL_SOURCE {spec!r} returned {source!r}, not a ValidatorSource"
+        )
+    return source
+
+
+class ConditionalRequestsMiddleware:
+    """Downloader middleware for conditional GETs; see the module docstring."""
+
+    crawler: Crawler
+
+    def __init__(self, stats: StatsCollector, source: ValidatorSource, *, roles: Iterable[str] | None = None):
+        self.stats = stats
+        self.source = source
+        self.roles = frozenset(roles) if roles is not None else None
+        self._source_failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        if not s.getbool("NIANBAOKU_CONDITIONAL_ENABLED"):
+            raise NotConfigured("NIANBAOKU_CONDITIONAL_ENABLED is False")
+        assert crawler.stats is not None
+        source = _build_source(crawler, s.get("NIANBAOKU_CONDITIONAL_SOURCE") or "store")
+        roles = s.getlist("NIANBAOKU_CONDITIONAL_ROLES") if s.get("NIANBAOKU_CONDITIONAL_ROLES") else None
+        o = cls(crawler.stats, source, roles=roles)
+        o.crawler = crawler
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        return o
+
+    def spider_closed(self) -> None:
+        close = getattr(self.source, "close", None)
+        if callable(close):
+            close()
+
+    def process_request(self, request: Request) -> None:
+        if self._source_failed or not wants_conditional(request, self.roles):
+            return None
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return None  # the caller asked conditionally itself
+        try:
+            validators = self.source.get(request.url)
+        except Exception as exc:  # the archive is optional for fetching: crawl on, unconditionally
+            self._source_failed = True
+            self.stats.inc_value("nianbaoku/conditional/source_error")
+            logger.warning(
+                "Conditional requests switched off for this crawl: the validator source failed on %s "
+                "(%s: %s). Pages are fetched in full; run `python -m crawler db upgrade` if the store "
+                "is outdated",
+                request.url, type(exc).__name__, exc,
+            )
+            return None
+        headers = validators.request_headers() if validators else {}
+        if not headers:
+            self.stats.inc_value("nianbaoku/conditional/no_validators")
+            return None
+        for name, value in headers.items():
+            request.headers[name] = value
+        request.meta[META_SENT] = True
+        if validators is not None and validators.sha256:
+            request.meta[META_PREVIOUS_SHA256] = validators.sha256
+        self.stats.inc_value("nianbaoku/conditional/sent")
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get(META_SENT):
+            return response
+        if response.status == 304:
+            request.meta[META_NOT_MODIFIED] = True
+            allowed = list(request.meta.get("handle_httpstatus_list", ()))
+            if 304 not in allowed:
+                request.meta["handle_httpstatus_list"] = [*allowed, 304]
+            self.stats.inc_value("nianbaoku/conditional/not_modified")
+            logger.debug("Not modified since last capture: %s", request.url)
+        elif 200 <= response.status < 300:
+            self.stats.inc_value("nianbaoku/conditional/modified")
+        return response
+
+
+__all__ = [
+    "META_CONDITIONAL",
+    "META_NOT_MODIFIED",
+    "META_PREVIOUS_SHA256",
+    "ConditionalRequestsMiddleware",
+    "MemoryValidatorSource",
+    "StoreValidatorSource",
+    "ValidatorSource",
+    "Validators",
+    "validators_from_headers",
+    "wants_conditional",
+]
