@@ -30,3 +30,8 @@ class LimitExceeded(ParseError):
 
 class ChallengePage(ParseError):
     """The bytes are a WAF / anti-bot challenge page, not a report: never parse or store it as one."""
+
+
+class ConverterUnavailable(ParseError):
+    """A format needs an external converter (LibreOffice) that is not installed; the message names the
+    Debian package to install. Distinct from `UnreadableInput`: the file may be fine, the machine is not."""

@@ -6,8 +6,11 @@ above ``Limits.max_input_bytes`` and WAF challenge pages, then dispatches throug
 carrier has the same signature ``read(data, *, url, content_type, limits) -> Document`` so the report
 stage can compare candidates with one rule (style.md "Doing the same" §4).
 
-Formats that are recognised but have no carrier yet raise ``UnsupportedFormat`` naming the format:
-legacy Word/WPS/Excel (LibreOffice conversion is a later issue), spreadsheets, images (OCR).
+Legacy Word/WPS (``doc``, ``wps``) and Excel/ET (``xls``, ``et``) go through LibreOffice
+(`parsers.carriers.convert`: Debian ``libreoffice-writer-nogui`` and ``libreoffice-calc-nogui``);
+``xlsx`` is read directly with openpyxl (`parsers.carriers.sheet`). Formats that are recognised but
+have no carrier yet raise ``UnsupportedFormat`` naming the format: images (OCR), presentations. RTF and
+OpenDocument text also go through LibreOffice (→ DOCX); an OpenDocument spreadsheet is ``ods``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Protocol
 
-from parsers.carriers import docx, html, pdf, text
+from parsers.carriers import doc, docx, html, ole, pdf, sheet, text
 from parsers.challenge import classify_challenge
 from parsers.document import Document
 from parsers.errors import ChallengePage, UnreadableInput, UnsupportedFormat
@@ -38,18 +41,21 @@ CARRIERS: dict[str, Callable[..., Document]] = {
     "docx": docx.read,
     "pdf": pdf.read,
     "text": text.read,
+    "doc": doc.read,
+    "wps": doc.read_wps,
+    "xlsx": sheet.read,
+    "xls": sheet.read_xls,
+    "et": sheet.read_et,
+    "rtf": doc.read_rtf,
+    "odt": doc.read_odt,
+    "ods": sheet.read_ods,
 }
 
 # Recognised formats without a carrier yet, with the reason given to the user.
 UNSUPPORTED: dict[str, str] = {
-    "doc": "legacy Word .doc needs LibreOffice conversion, which is pending (a later issue)",
-    "wps": "Kingsoft WPS .wps needs LibreOffice conversion, which is pending (a later issue)",
-    "xls": "legacy Excel .xls needs LibreOffice conversion, which is pending (a later issue)",
-    "ole": "an OLE2 compound file of unknown kind; LibreOffice conversion is pending (a later issue)",
-    "xlsx": "spreadsheet carrier not yet written",
+    "ole": "an OLE2 compound file that is neither Word/WPS nor Excel/ET (no WordDocument or Workbook stream)",
+    "ppt": "presentations are not report carriers",
     "pptx": "presentations are not report carriers",
-    "odt": "OpenDocument text needs LibreOffice conversion, which is pending (a later issue)",
-    "rtf": "RTF needs LibreOffice conversion, which is pending (a later issue)",
     "zip": "a zip archive that is not a Word document; unpack it and parse its members",
     "archive": "a compressed archive (gzip/7z/rar); unpack it and parse its members",
     "image": "the report is an image; OCR not yet available",
@@ -60,8 +66,12 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"B
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"BZh")
 _HTML_RE = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|meta|div|p|title|tr|td)\b", re.I)
 _SUFFIX_RE = re.compile(r"\.([a-z0-9]{2,5})(?:$|[?#])", re.I)
-_OLE_SUFFIX = {"doc": "doc", "dot": "doc", "wps": "wps", "wpt": "wps", "xls": "xls", "et": "xls"}
-_OLE_CTYPE = {"msword": "doc", "ms-excel": "xls", "wps": "wps", "kingsoft": "wps"}
+_OLE_SUFFIX = {"doc": "doc", "dot": "doc", "wps": "wps", "wpt": "wps", "xls": "xls", "xlt": "xls",
+               "et": "et", "ett": "et"}  # fmt: skip
+_OLE_CTYPE = {"msword": "doc", "ms-excel": "xls", "wps": "wps", "kingsoft": "wps", "ms-powerpoint": "ppt"}
+# OLE family (from the directory) → (kind, kind when written by Kingsoft WPS Office)
+_OLE_FAMILY = {"word": ("doc", "wps"), "excel": ("xls", "et"), "powerpoint": ("ppt", "ppt")}
+_FAMILY_OF = {"doc": "word", "wps": "word", "xls": "excel", "et": "excel", "ppt": "powerpoint"}
 
 
 def _url_suffix(url: str | None) -> str | None:
@@ -86,24 +96,44 @@ def _sniff_zip(data: bytes) -> str:
         return "xlsx"
     if any(n.startswith("ppt/") for n in names):
         return "pptx"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
         return "odt"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.presentation"):
+        return "pptx"
     return "zip"
 
 
 def _sniff_ole(data: bytes, url: str | None, content_type: str | None) -> str:
-    suffix = _url_suffix(url)
-    if suffix in _OLE_SUFFIX:
-        return _OLE_SUFFIX[suffix]
+    """Word vs Excel from the OLE2 directory (`ole.inspect_ole`), WPS/ET from Kingsoft's markers.
+
+    The URL suffix and Content-Type only name the flavour within the family the content shows (a WPS
+    file served as ``.wps`` without Kingsoft markers), or the family when the directory is unreadable
+    (truncated download) and no stream name is found in the raw bytes.
+    """
+    suffix_kind = _OLE_SUFFIX.get(_url_suffix(url) or "")
     ctype = (content_type or "").lower()
-    for marker, kind in _OLE_CTYPE.items():
-        if marker in ctype:
-            return kind
-    head = data[: 512 * 1024]
-    if "WordDocument".encode("utf-16-le") in head:
-        return "doc"
-    if "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
-        return "xls"
+    ctype_kind = next((kind for marker, kind in _OLE_CTYPE.items() if marker in ctype), None)
+    hinted = suffix_kind or ctype_kind
+    info = ole.inspect_ole(data)
+    if info is not None and info.family is not None:
+        plain, kingsoft = _OLE_FAMILY[info.family]
+        if info.kingsoft:
+            return kingsoft
+        return hinted if hinted and _FAMILY_OF.get(hinted) == info.family else plain
+    if info is None:  # unreadable directory: stream names may still be visible in the raw bytes
+        head = data[: 512 * 1024]
+        family = None
+        if "WordDocument".encode("utf-16-le") in head:
+            family = "word"
+        elif "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
+            family = "excel"
+        if family is not None:
+            plain, _ = _OLE_FAMILY[family]
+            return hinted if hinted and _FAMILY_OF.get(hinted) == family else plain
+        if hinted:
+            return hinted
     return "ole"
 
 
@@ -117,8 +147,9 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def sniff(data: bytes, *, url: str | None = None, content_type: str | None = None) -> str:
-    """Name the format of `data`: ``pdf``, ``docx``, ``html``, ``text``, or a key of ``UNSUPPORTED``
-    (``doc``, ``wps``, ``xls``, ``image`` …), ``empty`` or ``binary``.
+    """Name the format of `data`: a key of ``CARRIERS`` (``pdf``, ``docx``, ``html``, ``text``, ``doc``,
+    ``wps``, ``xls``, ``et``, ``xlsx`` …), a key of ``UNSUPPORTED`` (``image``, ``ole``, ``zip`` …),
+    ``empty`` or ``binary``.
 
     Magic bytes decide first; the `url` suffix and `content_type` are consulted only where the bytes
     are ambiguous (which OLE2 document; HTML vs text when markup is present). Example::

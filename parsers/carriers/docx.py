@@ -44,30 +44,35 @@ _CELLS_XP = etree.XPath("./w:tc | ./w:sdt/w:sdtContent/w:tc | ./w:customXml/w:tc
 _TEXT_TAGS = {f"{_W}t": None, f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
 
 
-def check_zip(data: bytes, limits: Limits) -> None:
-    """Stage 1: refuse bombs and broken packages before any XML is parsed."""
+def check_zip(
+    data: bytes, limits: Limits, *, what: str = "docx", required: str = "word/document.xml"
+) -> None:
+    """Stage 1: refuse bombs and broken packages before any XML is parsed.
+
+    `what` names the format in errors and `required` is the part the package must contain, so the
+    spreadsheet carrier reuses the same checks for .xlsx (``xl/workbook.xml``)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise UnreadableInput("docx", f"not a readable zip package (truncated or corrupt): {e}") from e
+        raise UnreadableInput(what, f"not a readable zip package (truncated or corrupt): {e}") from e
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_zip_members:
-            raise LimitExceeded("docx", f"{len(infos):,} zip members, above Limits.max_zip_members="
+            raise LimitExceeded(what, f"{len(infos):,} zip members, above Limits.max_zip_members="
                                         f"{limits.max_zip_members:,}")  # fmt: skip
         total = sum(i.file_size for i in infos)
         if total > limits.max_unzipped_bytes:
-            raise LimitExceeded("docx", f"members unpack to {total:,} bytes, above Limits.max_unzipped_bytes="
+            raise LimitExceeded(what, f"members unpack to {total:,} bytes, above Limits.max_unzipped_bytes="
                                         f"{limits.max_unzipped_bytes:,}")  # fmt: skip
         ratio = total / max(len(data), 1)
         if ratio > limits.max_zip_ratio:
-            raise LimitExceeded("docx", f"compression ratio {ratio:,.0f}:1 above Limits.max_zip_ratio="
+            raise LimitExceeded(what, f"compression ratio {ratio:,.0f}:1 above Limits.max_zip_ratio="
                                         f"{limits.max_zip_ratio:g} (a zip bomb?)")  # fmt: skip
-        if "word/document.xml" not in zf.namelist():
-            raise UnreadableInput("docx", "the package has no word/document.xml")
+        if required not in zf.namelist():
+            raise UnreadableInput(what, f"the package has no {required}")
         bad = zf.testzip() if len(data) < 16 * 1024 * 1024 else None
         if bad is not None:
-            raise UnreadableInput("docx", f"zip member {bad} is corrupt (CRC mismatch)")
+            raise UnreadableInput(what, f"zip member {bad} is corrupt (CRC mismatch)")
 
 
 def open_document(data: bytes):  # -> docx.document.Document
