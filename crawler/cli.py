@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "status": "crawler.commands.status:status",
     "parse": "crawler.commands.parse:parse",
     "demo": "crawler.commands.demo:demo",
+    "export": "crawler.commands.export:export",
+    "coverage": "crawler.commands.coverage:coverage",
+    "history": "crawler.commands.history:history",
 }
 # sub-command groups: name -> "module:typer_app"
 GROUPS: dict[str, str] = {

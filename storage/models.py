@@ -327,3 +327,38 @@ class CheckResult(Base):
 
     def __repr__(self) -> str:
         return f"CheckResult({self.rule!r}: {self.status!r})"
+
+
+class CrossYearCheck(Base):
+    """The outcome of one cross-year rule (format-spec §7.1, §7.3) between two parse results of one
+    agency and scope: year N (`parse_result_id`) against year N−1 (`prev_parse_result_id`).
+
+    Why a table of its own and not `CheckResult` rows: a cross-year result belongs to a *pair* of parse
+    results, and must go when either side is replaced (both foreign keys cascade). `computed_at` tells
+    whether it is stale: a parse result re-recorded in place (same parser version) moves its
+    ``created_at`` past it. Previous-year keys appear in `keys` as ``prev:<key>`` (`parsers.checks`).
+    """
+
+    __tablename__ = "cross_year_checks"
+    __table_args__ = (CheckConstraint(_one_of("status", CHECK_STATUSES), name="status"),)
+
+    id: Mapped[intpk]
+    parse_result_id: Mapped[int] = mapped_column(
+        ForeignKey("parse_results.id", ondelete="CASCADE"), index=True
+    )
+    prev_parse_result_id: Mapped[int] = mapped_column(
+        ForeignKey("parse_results.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(8))
+    left: Mapped[float | None] = mapped_column(Double)
+    right: Mapped[float | None] = mapped_column(Double)
+    delta: Mapped[float | None] = mapped_column(Double)
+    keys: Mapped[JsonList]
+    kind: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    computed_at: Mapped[CreatedAt]
+
+    def __repr__(self) -> str:
+        return f"CrossYearCheck({self.rule!r}: {self.status!r})"

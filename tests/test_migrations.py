@@ -28,6 +28,7 @@ TABLES = {
     "cells",
     "check_results",
     "crawl_runs",
+    "cross_year_checks",
     "parse_results",
     "report_version_captures",
     "report_versions",
