@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "export": "crawler.commands.export:export",
     "coverage": "crawler.commands.coverage:coverage",
     "history": "crawler.commands.history:history",
+    "crawl": "crawler.commands.crawl:crawl",
 }
 # sub-command groups: name -> "module:typer_app"
 GROUPS: dict[str, str] = {

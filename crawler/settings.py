@@ -99,3 +99,48 @@ NIANBAOKU_PROFILES_DIR = None
 # Apply each profile's fetch.delay_s as the spider's download delay (overrides DOWNLOAD_DELAY for that
 # crawl); off in replica tests, where the delay is 0 anyway.
 NIANBAOKU_PROFILE_DELAY = True
+
+# --- Item pipelines (crawler/pipelines/, order explained in its __init__) ------------------------
+# archive < parse < store: bytes are archived before anything reads them (a parser crash or a store
+# error can never lose a fetch, and any parse can be redone from the archive); the store step needs
+# both the capture rows and the parse results.
+ITEM_PIPELINES = {
+    "crawler.pipelines.archive.ArchivePipeline": 100,
+    "crawler.pipelines.parse.ParsePipeline": 200,
+    "crawler.pipelines.store.StorePipeline": 300,
+}
+NIANBAOKU_ARCHIVE_ENABLED = True
+NIANBAOKU_PARSE_ENABLED = True
+# Validation mode of the parser's consistency checks: "lenient" or "strict" (parsers/report.py).
+NIANBAOKU_PARSE_MODE = "lenient"
+# Parse in Twisted's thread pool so a slow PDF does not stall downloads (False: in the reactor thread).
+NIANBAOKU_PARSE_THREADS = True
+NIANBAOKU_STORE_ENABLED = True
+# Reports waiting for their attachments; past this the oldest is stored with what it has. Each waiting
+# report holds only ids and its parse result, not bytes.
+NIANBAOKU_STORE_MAX_OPEN_GROUPS = 500
+# Fill an agency's region code / level / kind from its name (storage/regions.py, cached per name; the
+# first call costs about a second for cpca's tables).
+NIANBAOKU_STORE_RESOLVE_REGIONS = True
+
+# --- Spider middlewares, extensions (crawler/spidermiddlewares.py, crawler/extensions.py) ---------
+# Above HttpErrorMiddleware (50), so error answers are recorded before it swallows them.
+SPIDER_MIDDLEWARES = {
+    "crawler.spidermiddlewares.CaptureMiddleware": 60,
+}
+# Every list page becomes a capture too (kind "list"), not only detail pages and attachments.
+NIANBAOKU_LIST_CAPTURES_ENABLED = True
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.extensions.WarcExport": 510,
+}
+# Open/close a crawl_runs row per spider (only when the archive pipeline is on).
+NIANBAOKU_CRAWL_RUN_ENABLED = True
+# Write every response and its request to this WARC file (gzip per record); None: no WARC.
+NIANBAOKU_WARC_PATH = None
+
+# --- Incremental re-crawl (crawler/incremental.py) ------------------------------------------------
+# Stop paging a list at a page whose every report link was archived before this crawl (its links are
+# still fetched, conditionally). Only when the archive pipeline is on.
+NIANBAOKU_INCREMENTAL = True
+NIANBAOKU_KNOWN_URLS = "crawler.incremental.known_urls"

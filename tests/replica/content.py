@@ -10,6 +10,7 @@ numbers for the same report (a report revised in place at the same URL).
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import random
@@ -101,13 +102,19 @@ def _tiny_file(kind: str, title: str) -> tuple[bytes, str]:
     if kind == "pdf":
         from reportlab.pdfgen import canvas
 
-        c = canvas.Canvas(buf)
+        c = canvas.Canvas(buf, invariant=1)  # no timestamp/ID: same bytes in every process
         c.drawString(72, 720, title.encode("unicode_escape").decode())
         c.save()
         return buf.getvalue(), "application/pdf"
     import docx
 
     doc = docx.Document()
+    doc.core_properties.created = doc.core_properties.modified = dt.datetime(2020, 1, 1)
     doc.add_paragraph(title)
     doc.save(buf)
-    return buf.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    blob = buf.getvalue()
+    if HAVE_FORGE:  # pin zip member timestamps too: same bytes in every process
+        from tests.forge.render_docx import _pin
+
+        blob = _pin(blob)
+    return blob, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
