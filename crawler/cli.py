@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "coverage": "crawler.commands.coverage:coverage",
     "history": "crawler.commands.history:history",
     "crawl": "crawler.commands.crawl:crawl",
+    "reparse": "crawler.commands.reparse:reparse",
+    "serve": "crawler.commands.serve:serve",
 }
 # sub-command groups: name -> "module:typer_app"
 GROUPS: dict[str, str] = {
