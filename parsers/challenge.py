@@ -36,6 +36,11 @@ _TS_RE = re.compile(rb"\$_ts\s*=|\$_ts\.(?:nsd|cd)\b|window\[['\"]\$_ts['\"]\]")
 _JSL_RE = re.compile(rb"__jsl_clearance|_jsl_clearance_s|\bjsl_tracking\b")
 # Tencent EdgeOne bot check (portals.md §11): its cookies and its checking script's name.
 _EDGEONE_RE = re.compile(rb"EO_Bot_Ssid|__tst_status|eo_bot_check", re.I)
+# A literal every match of the pattern contains: `bytes.__contains__` rules out a real report page
+# much faster than the regex scan (the parse stage asks this of every HTML/text file).
+_TS_LITERAL = b"$_ts"
+_JSL_LITERAL = b"jsl_"
+_EDGEONE_LITERALS = (b"eo_bot_", b"__tst_status")  # in the lower-cased head
 _SCRIPT_RE = re.compile(r"<(script|style|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAG_RE = re.compile(r"<[^>]*>|&[a-z]+;|&#\d+;", re.I)
 _SPACE_RE = re.compile(r"\s+")
@@ -95,18 +100,21 @@ def classify_challenge(
     head = body[:SCAN_BYTES]
     if status == 429:
         return "rate429"
-    if _TS_RE.search(head):
+    if _TS_LITERAL in head and _TS_RE.search(head):
         text = _visible_text(_decode(head))
         if status in (412, 202) or len(text) < MAX_CHALLENGE_TEXT:
             return "ts412"
     set_cookie = _header(headers, "set-cookie")
-    if _JSL_RE.search(head) or (status == 521 and "__jsluid" in set_cookie):
+    if (_JSL_LITERAL in head and _JSL_RE.search(head)) or (status == 521 and "__jsluid" in set_cookie):
         text = _visible_text(_decode(head))
         if status == 521 or len(text) < MAX_CHALLENGE_TEXT:
             return "jsl521"
     if _header(headers, "cf-mitigated").lower() == "challenge":
         return "waf_block"
-    edgeone = _EDGEONE_RE.search(head) or _EDGEONE_RE.search(set_cookie.encode("latin-1", "replace"))
+    lower = head.lower()
+    edgeone = (
+        any(lit in lower for lit in _EDGEONE_LITERALS) and _EDGEONE_RE.search(head)
+    ) or _EDGEONE_RE.search(set_cookie.encode("latin-1", "replace"))
     if edgeone and len(_visible_text(_decode(head))) < MAX_CHALLENGE_TEXT:
         return "js_cookie"
     if head.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):

@@ -70,6 +70,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from parsers._memo import memoize
 from parsers.cn_numbers import cn_to_int, squash
 
 PASS = "PASS"
@@ -497,6 +498,7 @@ def _tidy(x: float | int) -> float | int:
 # Evaluation context: value lookup under a mode
 
 
+@memoize(maxsize=4096, max_chars=None)  # for every cell by every rule family; keys are short, few
 def _table_of(key: str) -> str:
     key = key.removeprefix("prev:")
     head = key.split(".", 1)[0]
@@ -506,6 +508,8 @@ def _table_of(key: str) -> str:
 
 
 def _number(v: Any) -> float | int | None:
+    if type(v) is int:  # the usual case, first
+        return v
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, int):
@@ -523,6 +527,10 @@ class _Ctx:
     def __init__(self, cells: Mapping[str, Mapping[str, Any]], mode: str) -> None:
         self.cells = cells
         self.mode = mode
+        # keys per table, in `cells` order: every rule family asks "the keys of table X" (`_keys_of`)
+        self.by_table: dict[str, list[str]] = {}
+        for key in cells:
+            self.by_table.setdefault(_table_of(key), []).append(key)
         counts: dict[str, list[int]] = {}
         for key, cell in cells.items():
             cell = cell or {}
@@ -558,7 +566,8 @@ class _Ctx:
 
     def side(self, keys: Sequence[str]) -> tuple[float | int | None, list[str]]:
         """Sum one side of a relation; returns (sum or None, keys that made it not assessable)."""
-        values = [self.raw_value(k) for k in keys]
+        cells = self.cells
+        values = [None if (c := cells.get(k)) is None else _number(c.get("value")) for k in keys]  # raw_value
         if all(v is None for v in values):  # nothing printed on this side: never a claim of 0
             return None, list(keys)
         total: float | int = 0
@@ -671,7 +680,7 @@ def run_rules(rules: Iterable[Rule], ctx: _Ctx, *, table: str = "", label: str =
     """Evaluate data rules; a table with no cells at all gives one NOT_ASSESSABLE per rule, not one per
     column."""
     out: list[CheckResult] = []
-    has_table = not table or any(_table_of(k) == table for k in ctx.cells)
+    has_table = not table or table in ctx.by_table
     seen_absent: set[str] = set()
     for rule in rules:
         if not has_table:
@@ -729,7 +738,7 @@ def _nonneg(
 
 
 def _keys_of(ctx: _Ctx, table: str) -> list[str]:
-    return [k for k in ctx.cells if _table_of(k) == table]
+    return list(ctx.by_table.get(table, ()))
 
 
 def _never(key: str) -> bool:
@@ -993,7 +1002,8 @@ L14_TEXT = (
 )
 
 
-def _clauses(text: str) -> list[str]:
+@memoize(maxsize=64, max_chars=None)  # every TextQuantity of a family reads the same section text
+def _clauses(text: str) -> tuple[str, ...]:
     out: list[str] = []
     # lines are joined first: PDF text layers wrap sentences ("另有 103\n件顺延到下年度")
     for sentence in re.split(r"[。；;！!？?]", text):
@@ -1001,7 +1011,13 @@ def _clauses(text: str) -> list[str]:
             c = squash(clause).strip("()（）[]")
             if c:
                 out.append(c)
-    return out
+    return tuple(out)
+
+
+@memoize(maxsize=1024, max_chars=None)
+def _pattern(pat: str) -> re.Pattern[str]:
+    """A narrative pattern, compiled once (each is tried on every clause of every report)."""
+    return re.compile(pat)
 
 
 def find_statements(text: str, quantity: TextQuantity) -> list[tuple[int, str]]:
@@ -1012,13 +1028,15 @@ def find_statements(text: str, quantity: TextQuantity) -> list[tuple[int, str]]:
             continue
         hit = False
         for pat in quantity.patterns:
-            for m in re.finditer(pat, clause):
+            for m in _pattern(pat).finditer(clause):
                 n = cn_to_int(m["n"])
                 if n is not None:
                     found.append((n, clause))
                     hit = True
-        if not hit and any(re.search(z, _YEAR.sub("", clause)) for z in quantity.zero):
-            found.append((0, clause))
+        if not hit and quantity.zero:
+            yearless = _YEAR.sub("", clause)
+            if any(_pattern(z).search(yearless) for z in quantity.zero):
+                found.append((0, clause))
     return found
 
 
@@ -1193,8 +1211,8 @@ def run_checks(
     """
     _check_mode(mode)
     ctx = _Ctx(cells, mode)
-    modern = format_version in (GOV2019, GOV2021) or any(_table_of(k) in ("t2", "t3", "t4") for k in cells)
-    legacy = format_version.startswith("legacy") or any(_table_of(k) == "legacy" for k in cells)
+    modern = format_version in (GOV2019, GOV2021) or any(t in ctx.by_table for t in ("t2", "t3", "t4"))
+    legacy = format_version.startswith("legacy") or "legacy" in ctx.by_table
     version = format_version if format_version in (GOV2019, GOV2021) else None
     out: list[CheckResult] = []
     if modern:
@@ -1266,4 +1284,31 @@ def run_cross_year_checks(
         out += run_rules(RULES_XYEAR_T2_2021, ctx)
     elif v_prev == v_now == GOV2019:
         out += run_rules(RULES_XYEAR_T2_2019, ctx)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# For parsers.repair: the linear rules a report is held to, and the evaluation context (small public surface)
+
+EvalContext = _Ctx
+
+
+def linear_rules(
+    cells: Mapping[str, Mapping[str, Any]],
+    *,
+    format_version: str,
+    table_versions: Mapping[str, str] | None = None,
+) -> tuple[Rule, ...]:
+    """The data rules (`RULES_*`) `run_checks` applies to `cells`: the identities `parsers.repair` asks a
+    re-segmentation of split or glued digits to satisfy. Narrative and predicate rules are not included."""
+    present = {_table_of(k) for k in cells}
+    modern = format_version in (GOV2019, GOV2021) or bool(present & {"t2", "t3", "t4"})
+    legacy = format_version.startswith("legacy") or "legacy" in present
+    version = format_version if format_version in (GOV2019, GOV2021) else None
+    out: tuple[Rule, ...] = ()
+    if modern:
+        t3v = _version(table_versions, "table3") or version or infer_table3_version(cells)
+        out += _t3_rules(t3v, cells) + RULES_T4
+    if legacy:
+        out += RULES_L14
     return out

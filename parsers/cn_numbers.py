@@ -19,6 +19,8 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from parsers._memo import memoize
+
 DIGITS = {
     "〇": 0,
     "○": 0,
@@ -61,6 +63,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@memoize()  # labels, headings and clauses are squashed again and again by meta, sections and checks
 def squash(text: str) -> str:
     """NFKC plus removal of every kind of whitespace: the form labels, titles and sentences are matched in.
 
@@ -158,6 +161,7 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@memoize()  # every title candidate of every report is tried in both scripts
 def to_simplified(text: str) -> str:
     """Traditional → simplified Chinese (OpenCC ``t2s``). A fallback only; see the module docstring."""
     return _t2s().convert(text)

@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from parsers.schema import GroupSpec, RowSpec
+from parsers._memo import memoize
+from parsers.schema import T2_ROWS, T3_GROUPS, T3_ROWS, T4_GROUPS, GroupSpec, RowSpec
 
 # whitespace the NFKC pass leaves behind or that Word/HTML exports carry inside labels
 _SPACE_RE = re.compile(r"[\s\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff]+")
@@ -34,7 +35,12 @@ _T2S = str.maketrans(
 )
 _T2S_WORDS = (("檔案", "文件"), ("资讯", "信息"))
 
+# `clean`, `compact` and `normalize` are pure functions of a string and are called with the same few
+# hundred labels and schema fragments for every cell of every table: memoised (`parsers._memo`).
+# `Label` is frozen, so sharing one instance is safe.
 
+
+@memoize()
 def clean(text: str) -> str:
     """NFKC, then drop whitespace (incl. \\u3000, NBSP, zero-width), quotes and Word bookmark artefacts."""
     t = unicodedata.normalize("NFKC", text or "")
@@ -75,10 +81,12 @@ class Label:
         return bool(f) and (f in self.compact or f in self.base)
 
 
+@memoize()
 def compact(text: str) -> str:
     return _LONG_PUNCT_RE.sub("", clean(text))
 
 
+@memoize()
 def normalize(raw: str) -> Label:
     """Normalise a printed label (format-spec §9.3 steps 1–5)."""
     text = clean(raw)
@@ -100,24 +108,61 @@ def normalize(raw: str) -> Label:
     )
 
 
+def compact_all(fragments: Sequence[str]) -> tuple[str, ...]:
+    """`compact` of each fragment; a vocabulary tuple (the schema's, the table stage's) is compacted once."""
+    if isinstance(fragments, tuple):
+        return _compact_tuple(fragments)
+    return tuple(map(compact, fragments))
+
+
+@memoize(maxsize=4096, max_chars=None)
+def _compact_tuple(fragments: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(map(compact, fragments))
+
+
 def _fragment_hits(label: Label, fragments: Sequence[str], exact: bool) -> int:
     """Length of the longest fragment the label matches (0 = none). Exact specs (其他, 总计) must equal
     the label's base so that 其他 never matches 其他法律行政法规禁止公开."""
+    frags = fragments if isinstance(fragments, tuple) else tuple(fragments)
+    return _hits(label.compact, label.base, frags, exact)
+
+
+# Memoised on what the answer depends on: `match_row` tries every spec of a table on every row label,
+# and a template's labels recur in every report.
+@memoize(maxsize=1 << 16, max_chars=None)
+def _hits(label_compact: str, label_base: str, fragments: tuple[str, ...], exact: bool) -> int:
     best = 0
     for frag in fragments:
         f = compact(frag)
         if not f:
             continue
         if exact:
-            if _LONG_PUNCT_RE.sub("", label.base) == f:
+            if _LONG_PUNCT_RE.sub("", label_base) == f:
                 best = max(best, len(f))
-        elif label.contains(f):
-            best = max(best, len(f))
+        else:  # `Label.contains(f)`
+            ff = compact(f)
+            if ff and (ff in label_compact or ff in label_base):
+                best = max(best, len(f))
     return best
+
+
+# the schema's group vocabularies by identity (as `_SCHEMA_ROWS` below): matches against them are memoised
+_SCHEMA_GROUPS: dict[int, tuple[GroupSpec, ...]] = {id(groups): groups for groups in (T3_GROUPS, T4_GROUPS)}
 
 
 def match_group(raw: str | Label, groups: Iterable[GroupSpec]) -> GroupSpec | None:
     """The group whose fragment the label contains (longest fragment wins)."""
+    if isinstance(raw, str) and _SCHEMA_GROUPS.get(id(groups)) is groups:
+        return _match_schema_groups(raw, id(groups))
+    return _match_group(raw, groups)
+
+
+@memoize(maxsize=1 << 14)
+def _match_schema_groups(raw: str, groups_id: int) -> GroupSpec | None:
+    return _match_group(raw, _SCHEMA_GROUPS[groups_id])
+
+
+def _match_group(raw: str | Label, groups: Iterable[GroupSpec]) -> GroupSpec | None:
     label = raw if isinstance(raw, Label) else normalize(raw)
     best: tuple[int, GroupSpec | None] = (0, None)
     for g in groups:
@@ -136,6 +181,11 @@ class RowMatch:
     via: str
 
 
+# The schema's own row vocabularies (what every caller passes), by identity: a match against one of them
+# is memoised on (label, vocabulary, era, parents), since a template's labels recur in every report.
+_SCHEMA_ROWS: dict[int, tuple[RowSpec, ...]] = {id(rows): rows for rows in (T2_ROWS, T3_ROWS)}
+
+
 def match_row(
     raw: str | Label,
     rows: Iterable[RowSpec],
@@ -151,6 +201,19 @@ def match_row(
     Specs of another era are tried last and reported ``weak``. If nothing matches, the label is retried
     after traditional→simplified conversion (also ``weak``).
     """
+    if isinstance(raw, str) and _SCHEMA_ROWS.get(id(rows)) is rows:
+        return _match_schema_rows(raw, id(rows), era, tuple(parents))
+    return _match_row(raw, rows, era=era, parents=parents)
+
+
+@memoize(maxsize=1 << 14)
+def _match_schema_rows(raw: str, rows_id: int, era: str | None, parents: tuple[str, ...]) -> RowMatch | None:
+    return _match_row(raw, _SCHEMA_ROWS[rows_id], era=era, parents=parents)
+
+
+def _match_row(
+    raw: str | Label, rows: Iterable[RowSpec], *, era: str | None, parents: Sequence[str]
+) -> RowMatch | None:
     label = raw if isinstance(raw, Label) else normalize(raw)
     specs = list(rows)
 

@@ -34,6 +34,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from parsers._memo import memoize
 from parsers.cn_numbers import cn_dates_to_arabic, collapse_ws, find_dates, parse_date, squash, to_simplified
 from parsers.document import Document, Paragraph, Table
 from parsers.sections import document_lines, split_sections, split_tail_signature
@@ -167,6 +168,7 @@ def _clean_title(title: str) -> str:
     return t.strip("《》")
 
 
+@memoize(maxsize=4096)  # find_title asks it twice of every head line and of 2- and 3-line joins
 def _match_title(title: str) -> re.Match[str] | None:
     t = _clean_title(title)
     if not t or len(t) > MAX_TITLE_CHARS or COMPANION.search(t):
@@ -418,10 +420,14 @@ def complete_place_name(agency: str) -> tuple[str, str]:
 
 def full_agency_name(agency: str, others: list[str], text: str) -> tuple[str, str]:
     """Extend `agency` to the fuller name the document itself prints; returns (name, how)."""
+    upper, names = _division_names()
     for other in others:
         if other and other != agency and other.endswith(agency):
-            return other, "longer_candidate"
-    upper, _ = _division_names()
+            # only a place-name prefix makes a fuller name; anything else is page furniture glued on
+            # (a nav line such as 互动交流 squashed against the title)
+            prefix = other[: -len(agency)]
+            if prefix in names or _PLACE_SUFFIX.search(prefix):
+                return other, "longer_candidate"
     if any(agency.startswith(n) for n in upper) or len(agency) < 3:
         return agency, ""
     s = squash(text)
@@ -458,20 +464,27 @@ def detect_scope(preamble: str, agency: str | None, title: str | None = None) ->
 
 
 def extract_meta(
-    doc: Document, *, url: str | None = None, page_meta: Mapping[str, str] | None = None
+    doc: Document,
+    *,
+    url: str | None = None,
+    page_meta: Mapping[str, str] | None = None,
+    sections: Mapping[str, str] | None = None,
 ) -> ReportMeta:
     """Title, agency, statistical year, publication date and scope of one report (pure; see module docstring).
 
     `url` is accepted for callers' convenience and recorded in evidence; no field is derived from it,
     because a
     URL's path segments are too irregular to name an agency or a year without guessing.
+    `sections` is ``split_sections(doc)`` when the caller already has it (`parsers.report` does), so the
+    document is not split twice.
     """
     meta = ReportMeta()
     ev = meta.evidence
     if url:
         ev["url"] = url
     lines = [line for line, _ in document_lines(doc)]
-    sections = split_sections(doc)
+    if sections is None:
+        sections = split_sections(doc)
     preamble = sections.get("preamble", "")
     overview = sections.get("overview", "")
     head_text = "\n".join([preamble, overview[:1500]])

@@ -93,6 +93,11 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 def _source_kind(doc: Document, n_cells: int) -> str:
     if doc.image_tables:
         return "mixed" if n_cells else "image"
+    if doc.kind == "image":
+        return "image"
+    ocr = [bool(t.src.get("ocr")) for t in doc.tables]  # tables read by parsers.ocr
+    if any(ocr):
+        return "image" if all(ocr) and doc.kind == "pdf" else "mixed"
     return doc.kind
 
 
@@ -115,9 +120,17 @@ def parse_document(
     options = options or ParseOptions()
     warnings: list[str] = list(doc.warnings)
 
+    # 7. sections, computed first: meta reads the preamble and overview too (split once, used twice)
+    split_sections = _optional("parsers.sections", "split_sections")
+    sections = split_sections(doc) if split_sections else {}
+
     # 3. meta
     extract_meta = _optional("parsers.meta", "extract_meta")
-    meta = extract_meta(doc, url=url, page_meta=page_meta) if extract_meta else None
+    meta = (
+        extract_meta(doc, url=url, page_meta=page_meta, sections=sections if split_sections else None)
+        if extract_meta
+        else None
+    )
     if extract_meta is None:
         warnings.append("parsers.meta is not available: agency, year and dates left empty")
     meta_d = _as_dict(meta)
@@ -136,9 +149,22 @@ def parse_document(
     cells = schema.derive(cells)
     fmt = _format_version(ex, stat_year)
 
-    # 7. sections
-    split_sections = _optional("parsers.sections", "split_sections")
-    sections = split_sections(doc) if split_sections else {}
+    # 6b. legacy_2008 prose figures (format-spec §8.4): only keys no table gave, flag ``text``
+    labels = dict(ex.labels)
+    if fmt == schema.LEGACY_2008:
+        from parsers.legacy_text import text_cells, text_labels
+
+        prose = text_cells(doc, cells)
+        cells.update(prose)
+        labels.update(text_labels(prose))
+
+    # 6c. split / glued digit runs (format-spec §7): re-segment only rows whose text shows the damage
+    repair_digits = _optional("parsers.repair", "repair_digits")
+    if repair_digits is not None and cells:
+        cells, repair_notes = repair_digits(doc, ex, cells, format_version=fmt, mode=options.mode)
+        warnings += repair_notes
+
+    # 7. sections (split above)
     if split_sections is None:
         warnings.append("parsers.sections is not available: sections left empty")
 
@@ -177,7 +203,7 @@ def parse_document(
         sections=dict(sections),
         checks=checks,
         warnings=warnings,
-        labels=dict(ex.labels),
+        labels=labels,
         document=doc,
         tables=ex,
         meta=meta,
@@ -191,20 +217,31 @@ def parse(
     content_type: str | None = None,
     page_meta: Mapping[str, str] | None = None,
     options: ParseOptions | None = None,
+    resources: Mapping[str, bytes] | None = None,
 ) -> ParseResult:
     """Parse one report file.
+
+    `resources` (optional) maps the URLs of files the report embeds to their archived bytes — today
+    the pictures of an HTML report's tables (``{absolute_or_page_relative_src: image_bytes}``), which
+    are then OCR'd (`parsers.ocr`). Without them such tables give no cells and ``source_kind`` is
+    ``image`` (never zeros). `parse` never fetches anything itself.
 
     Stages, in order (each a named function whose result stays on the `ParseResult`):
 
     1. **limits** — refuse oversized input before anything reads it (`ParseOptions.limits`).
     2. **carrier** — `parsers.carriers.load` sniffs the format and reads a `Document` (paragraphs and
        merge-expanded tables); a WAF challenge page raises `ChallengePage`, an unreadable file
-       `UnreadableInput`, a format without a carrier `UnsupportedFormat`.
+       `UnreadableInput`, a format without a carrier `UnsupportedFormat`. Images, scanned PDF pages
+       and ``<img>`` tables with bytes in `resources` are OCR'd; their cells are flagged ``ocr``.
     3. **meta** — `parsers.meta.extract_meta`: agency, statistical year, title, published date, scope.
     4. **tables** — `parsers.tables.extract_tables`: find 二/三/四 by content, era per table, cells to keys.
     5. **images** — tables that are pictures give no cells (never zeros) and a warning; source_kind
        ``image`` or ``mixed``.
-    6. **derive** — `parsers.schema.derive`: subtotals, legal_person, litigation totals (flag ``derived``).
+    6. **derive** — `parsers.schema.derive`: subtotals, legal_person, litigation totals (flag ``derived``);
+       then, for legacy_2008, **prose figures** (`parsers.legacy_text`, flag ``text``), and **repair**
+       (`parsers.repair.repair_digits`): rows whose digits a text layer split or glued are re-segmented
+       only when exactly one segmentation satisfies every identity (flag ``repaired_by_constraint``),
+       else their cells are flagged ``extraction_suspect``.
     7. **sections** — `parsers.sections.split_sections`: the narrative of each section.
     8. **checks** — `parsers.checks.run_checks` over the cells (format-spec §7), in `options.mode`.
     """
@@ -212,5 +249,5 @@ def parse(
     from parsers.carriers import load  # imported here: pdfplumber & co. load only when parsing
 
     options.limits.check_input_size(data, "input")
-    doc = load(data, url=url, content_type=content_type, limits=options.limits)
+    doc = load(data, url=url, content_type=content_type, limits=options.limits, resources=resources)
     return parse_document(doc, url=url, page_meta=page_meta, options=options)

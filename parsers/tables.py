@@ -30,7 +30,7 @@ from typing import Any
 
 from parsers import schema
 from parsers.document import Cell, Document, Paragraph, Table
-from parsers.labels import Label, clean, compact, match_group, match_row, normalize, slug
+from parsers.labels import Label, clean, compact, compact_all, match_group, match_row, normalize, slug
 from parsers.schema import ColSpec
 from parsers.values import CellValue, is_number_text, is_value_text, parse_value
 
@@ -166,7 +166,7 @@ def _dedupe_h(cells: list[Cell]) -> list[tuple[int, Cell]]:
 
 def _has(text: str, words: tuple[str, ...]) -> int:
     t = compact(text)
-    return sum(1 for w in words if compact(w) in t)
+    return sum(1 for w in compact_all(words) if w in t)
 
 
 def _trailing_values(cells: list[Cell]) -> int:
@@ -187,10 +187,19 @@ def _src(row: GridRow, col_idx: int, cell: Cell) -> dict[str, Any]:
     return src
 
 
+# flags an OCR read replaces with ``ocr``: a clean-looking value (or blank) seen by OCR is still a guess
+_OCR_OVERRIDES = frozenset({"ok", "zero_text", "blank", "dash", "slash"})
+
+
 def _cell(value: CellValue, src: dict[str, Any], flag: str | None = None) -> dict[str, Any]:
     out_flag = value.flag
     if flag and value.flag == "ok":
         out_flag = flag
+    note = value.note
+    if "ocr_conf" in src and out_flag in _OCR_OVERRIDES:  # parsers.ocr: every OCR cell is flagged
+        note = f"{note}; " if note else ""
+        note += f"OCR confidence {src['ocr_conf']:.3f}, read as {out_flag}"
+        out_flag = "ocr"
     d: dict[str, Any] = {
         "value": value.value,
         "raw": value.raw,
@@ -198,8 +207,8 @@ def _cell(value: CellValue, src: dict[str, Any], flag: str | None = None) -> dic
         "unit": value.unit,
         "src": src,
     }
-    if value.note:
-        d["note"] = value.note
+    if note:
+        d["note"] = note
     return d
 
 
@@ -439,10 +448,15 @@ def detect_eras(tables: list[LogicalTable], doc_text: str = "") -> tuple[str | N
 def _match_col(text: str, cols: tuple[ColSpec, ...]) -> ColSpec | None:
     lab = normalize(text)
     best: tuple[int, ColSpec | None] = (0, None)
+    exact_forms: tuple[str, str] | None = None  # compact(base), compact(text): only for exact specs
     for c in cols:
-        for f in c.fragments:
-            fc = compact(f)
-            hit = (compact(lab.base) == fc or compact(lab.text) == fc) if c.exact else fc in lab.compact
+        for fc in compact_all(c.fragments):
+            if c.exact:
+                if exact_forms is None:
+                    exact_forms = (compact(lab.base), compact(lab.text))
+                hit = fc in exact_forms
+            else:
+                hit = fc in lab.compact
             if hit and len(fc) > best[0]:
                 best = (len(fc), c)
     return best[1]
@@ -1012,8 +1026,43 @@ def map_t4(t: LogicalTable, ex: TableExtraction) -> None:
 _UNIT_WORDS = ("条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项")
 
 
+_LEGACY_TOTAL_COLS = ("合计", "总计", "小计", "本年累计", "全年")
+_LEGACY_SKIP_COLS = ("序号", "代码", "编号", "本期实际", "指标", "备注")
+_LEGACY_UNIT_HEADS = ("单位", "计量单位", "计算单位")
+
+
+def legacy_columns(t: LogicalTable) -> tuple[int | None, dict[int, str]]:
+    """(printed total column, {column: slug} of split 统计数 columns) of a provincial legacy table.
+
+    Provinces split 统计数 into 区政府 / 区直单位 / 乡镇街道 (format-spec §8.2), with or without a 合计
+    column; 定西 prints 本期实际 | 本年累计. Decision: the report's figure stays on the §8.2 key — the
+    printed 合计/本年累计 column, else the sum of the split columns (flag ``derived``) — and every split
+    column is kept as ``legacy.ext.col.<column>.<key without legacy.>``, which stays prefix-free and out of
+    the §8.3 sums. Plain 统计指标 | 单位 | 统计数 tables give (None, {}) and keep the last-value rule."""
+    header = [r for r in t.rows[:3] if any(_has(c.text, ("统计指标", "指标名称", "统计数")) for c in r.cells)]
+    if not header:
+        return None, {}
+    total: int | None = None
+    split: dict[int, str] = {}
+    last = header[-1]
+    for i, c in enumerate(last.cells):
+        tx = clean(c.text)
+        skip = any(w in tx for w in _LEGACY_SKIP_COLS) or tx in _UNIT_WORDS + _LEGACY_UNIT_HEADS
+        if not tx or skip:
+            continue
+        if any(w in tx for w in _LEGACY_TOTAL_COLS):
+            total = i
+        elif tx != "统计数" and not is_value_text(c.text):
+            split[i] = slug(c.text)
+    return (total, split) if split or total is not None else (None, {})
+
+
 def map_legacy(t: LogicalTable, ex: TableExtraction) -> None:
-    """Stage 4d: 统计指标 | 单位 | 统计数 rows → ``legacy.*`` by label, unknown rows → ``legacy.ext.*``."""
+    """Stage 4d: 统计指标 | 单位 | 统计数 rows → ``legacy.*`` by label, unknown rows → ``legacy.ext.*``;
+    provincial split columns as `legacy_columns` says."""
+    total_col, split_cols = legacy_columns(t)
+    if split_cols or total_col is not None:
+        ex.decisions.append(f"legacy table: total column {total_col}, split columns {split_cols}")
     parent: str | None = None
     for r in t.rows:
         texts = [(i, c) for i, c in enumerate(r.cells)]
@@ -1046,8 +1095,11 @@ def map_legacy(t: LogicalTable, ex: TableExtraction) -> None:
                     break
         if not vals:
             continue
-        vi, vc = vals[-1]
         kind = "amount_wan" if (unit and "元" in unit) else "count"
+        if split_cols or total_col is not None:
+            _legacy_split_row(r, lc.text, lab, key, kind, unit, total_col, split_cols, ex)
+            continue
+        vi, vc = vals[-1]
         v = parse_value(vc.text, kind=kind, unit=unit)
         if key is None:
             if len(re.findall(r"[\u4e00-\u9fff]", lab.base)) < 2 or not is_number_text(vc.text):
@@ -1058,6 +1110,68 @@ def map_legacy(t: LogicalTable, ex: TableExtraction) -> None:
             continue
         if key not in ex.cells:
             ex.cells[key] = _cell(v, _src(r, vi, vc))
+
+
+def _legacy_split_row(
+    r: GridRow,
+    label: str,
+    lab: Label,
+    key: str | None,
+    kind: str,
+    unit: str | None,
+    total_col: int | None,
+    split_cols: dict[int, str],
+    ex: TableExtraction,
+) -> None:
+    """One row of a provincial legacy table (see `legacy_columns`)."""
+    if key is None:
+        if len(re.findall(r"[\u4e00-\u9fff]", lab.base)) < 2:
+            return
+        key = f"legacy.ext.{slug(label)}"
+    is_ext = key.startswith("legacy.ext.")
+    ext_flag = "ext" if is_ext else None
+    parts: list[tuple[int, CellValue]] = []
+    for ci, col in split_cols.items():
+        if ci >= len(r.cells):
+            continue
+        c = r.cells[ci]
+        v = parse_value(c.text, kind=kind, unit=unit)
+        if v.flag == "unreadable" or (v.flag == "blank" and is_ext):
+            continue
+        parts.append((ci, v))
+        sub = f"legacy.ext.col.{col}.{key.removeprefix('legacy.')}"
+        ex.cells.setdefault(
+            sub, {**_cell(v, _src(r, ci, c), "ext"), "label": f"{label} — {col}"}
+        )
+        ex.labels.setdefault(sub, f"{label} — {col}")
+    if total_col is not None and total_col < len(r.cells):
+        c = r.cells[total_col]
+        v = parse_value(c.text, kind=kind, unit=unit)
+        if is_ext and not is_number_text(c.text):
+            return
+        if key not in ex.cells:
+            extra = {"label": label} if is_ext else {}
+            ex.cells[key] = {**_cell(v, _src(r, total_col, c), ext_flag), **extra}
+            if is_ext:
+                ex.labels[key] = label
+        return
+    nums = [v.value for _, v in parts if v.value is not None]
+    if not nums or key in ex.cells:
+        return
+    if any(v.value is None and v.flag not in ("blank", "dash", "slash") for _, v in parts):
+        return
+    total = round(sum(nums), 6) if kind == "amount_wan" else sum(nums)
+    cols = [f"legacy.ext.col.{split_cols[ci]}.{key.removeprefix('legacy.')}" for ci, _ in parts]
+    ex.cells[key] = {
+        "value": total,
+        "raw": "",
+        "flag": "derived",
+        "unit": unit,
+        "src": {"derived_from": cols, "table_idx": r.table_idx, "row_idx": r.row_idx},
+        **({"label": label} if is_ext else {}),
+    }
+    if is_ext:
+        ex.labels[key] = label
 
 
 # --------------------------------------------------------------------------------------------------

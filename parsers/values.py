@@ -16,6 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from parsers._memo import memoize
+
 KINDS = ("count", "signed", "amount_wan", "amount")
 
 _BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]", re.I)
@@ -28,6 +30,7 @@ _NUM = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]*\.[0-9]+"
 _NUMBER_RE = re.compile(
     rf"^(?P<sign>[+-]|增加|减少|增|减)?(?P<num>{_NUM})(?P<unit>万元|万|元|件|项|个|条|人次|人|次|篇)?$"
 )
+_DASH_RUN_RE = re.compile(r"[-—－–―─]+")
 _GROUPED_SPACE_RE = re.compile(r"^[0-9]{1,3}(?: [0-9]{3})+$")
 
 
@@ -47,6 +50,9 @@ def _number(text: str) -> int | float:
     return int(n) if n.is_integer() and "." not in text else n
 
 
+# Memoised: a pure function of its (string) arguments returning a frozen `CellValue`, and the table
+# stages ask about the same cell texts many times (row classification, label splitting, mapping).
+@memoize()
 def parse_value(raw: str | None, *, kind: str = "count", unit: str | None = "件") -> CellValue:
     """Normalise one cell's raw text.
 
@@ -69,7 +75,7 @@ def parse_value(raw: str | None, *, kind: str = "count", unit: str | None = "件
     text = _SPACES_RE.sub("", text)
     if not text:
         return CellValue(None, "blank", unit, raw, note)
-    if text in _DASHES or re.fullmatch(r"[-—－–―─]+", text):
+    if text in _DASHES or _DASH_RUN_RE.fullmatch(text):
         return CellValue(None, "dash", unit, raw, note)
     if text in _SLASHES:
         return CellValue(None, "slash", unit, raw, note)
@@ -120,12 +126,14 @@ def _join(a: str | None, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
+@memoize()
 def is_value_text(raw: str | None) -> bool:
     """True when a cell reads as a value (number, blank-like marker or zero text), not as a label."""
     v = parse_value(raw, kind="signed")
     return v.flag != "unreadable" and v.flag != "text"
 
 
+@memoize()
 def is_number_text(raw: str | None) -> bool:
     """True when the cell holds a number (possibly with an inline unit), as opposed to a blank or marker."""
     v = parse_value(raw, kind="signed")

@@ -207,3 +207,21 @@ def test_corpus_005_shanghai_colspan_shift() -> None:
     assert doc.meta["发布日期"] == "2020-01-31"
     t3 = doc.tables[1]
     assert [c.text for c in t3.rows[3][3:]] == ["821", "35", "", "", "2", "1", "859"]
+
+
+def test_cell_paths_equal_lxml_getpath_and_depth_probe_equals_walk() -> None:
+    """The fast paths of the carrier (row-relative cell paths, the XPath depth probe) give what
+    ``getpath`` and the exact `max_depth` walk give, on rows mixing td/th/other children."""
+    from lxml import etree
+
+    page = (
+        b"<table><tr><td>a</td><th>b</th><td>c</td><p>x</p><th>d</th></tr>"
+        b"<tr><td>only</td></tr><tr><th>h</th><td>v</td><td>w</td></tr></table>"
+    )
+    root = etree.fromstring(page, etree.HTMLParser())
+    tree = root.getroottree()
+    got = [(path, tree.getpath(td)) for tr in root.iter("tr") for td, path in html._cell_paths(tree, tr)]
+    assert len(got) == 8 and all(a == b for a, b in got)
+    nested = etree.fromstring(b"<div>" * 20 + b"x" + b"</div>" * 20, etree.HTMLParser())
+    depth = html.max_depth(nested)
+    assert [html._deeper_than(nested, n) for n in (depth - 1, depth, depth + 1)] == [True, False, False]

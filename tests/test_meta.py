@@ -294,3 +294,20 @@ def test_corpus_snippet_detection_rates() -> None:
     agencies = sum(1 for r, m in metas if m.agency and _compatible(m.agency, r["agency"]))
     assert years >= 42
     assert agencies >= 30
+
+
+def test_page_furniture_before_the_title_is_not_part_of_the_agency() -> None:
+    """Regression (demo crawl): a nav line 互动交流 squashed against the title gave the agency
+    互动交流宁波市江北区司法局."""
+    title = "宁波市江北区司法局2024年度政府信息公开工作年度报告"
+    doc = Document(
+        kind="html",
+        blocks=[
+            Paragraph("首页 政务公开 互动交流"),
+            Paragraph(title),
+            Paragraph(f"现向社会公布{title}。本报告所列数据统计期限从2024年1月1日至2024年12月31日止。"),
+            Paragraph("一、总体情况"),
+        ],
+        meta={"title": title},
+    )
+    assert extract_meta(doc).agency == "宁波市江北区司法局"

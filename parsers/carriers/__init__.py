@@ -9,7 +9,8 @@ stage can compare candidates with one rule (style.md "Doing the same" §4).
 Legacy Word/WPS (``doc``, ``wps``) and Excel/ET (``xls``, ``et``) go through LibreOffice
 (`parsers.carriers.convert`: Debian ``libreoffice-writer-nogui`` and ``libreoffice-calc-nogui``);
 ``xlsx`` is read directly with openpyxl (`parsers.carriers.sheet`). Formats that are recognised but
-have no carrier yet raise ``UnsupportedFormat`` naming the format: images (OCR), presentations. RTF and
+have no carrier yet raise ``UnsupportedFormat`` naming the format: presentations, archives. Images
+are OCR'd (`parsers.carriers.image`, `parsers.ocr`). RTF and
 OpenDocument text also go through LibreOffice (→ DOCX); an OpenDocument spreadsheet is ``ods``.
 """
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from parsers.carriers import doc, docx, html, ole, pdf, sheet, text
+from parsers.carriers import doc, docx, html, image, ole, pdf, sheet, text
 from parsers.challenge import classify_challenge
 from parsers.document import Document
 from parsers.errors import ChallengePage, UnreadableInput, UnsupportedFormat
@@ -49,6 +50,7 @@ CARRIERS: dict[str, Callable[..., Document]] = {
     "rtf": doc.read_rtf,
     "odt": doc.read_odt,
     "ods": sheet.read_ods,
+    "image": image.read,  # OCR (parsers.ocr): PNG/JPEG/GIF/BMP/TIFF/WebP
 }
 
 # Recognised formats without a carrier yet, with the reason given to the user.
@@ -58,7 +60,6 @@ UNSUPPORTED: dict[str, str] = {
     "pptx": "presentations are not report carriers",
     "zip": "a zip archive that is not a Word document; unpack it and parse its members",
     "archive": "a compressed archive (gzip/7z/rar); unpack it and parse its members",
-    "image": "the report is an image; OCR not yet available",
 }
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -189,8 +190,13 @@ def load(
     url: str | None = None,
     content_type: str | None = None,
     limits: Limits | None = None,
+    resources: Mapping[str, bytes] | None = None,
 ) -> Document:
     """Read `data` into a `Document` with the carrier `sniff` picks.
+
+    `resources` maps URLs (absolute, or as written in the page) to the bytes of files the page embeds,
+    e.g. the ``<img>`` pictures of an HTML report's tables, taken from the archived captures; only the
+    HTML carrier uses them (it OCRs table pictures it finds there). Nothing is ever fetched.
 
     Raises `UnreadableInput` (empty, binary with no known signature, corrupt), `UnsupportedFormat`
     (recognised, no carrier yet), `LimitExceeded` (a safety limit of `limits`, default
@@ -211,4 +217,6 @@ def load(
         challenge = classify_challenge(data)
         if challenge:
             raise ChallengePage(kind, f"a {challenge} anti-bot challenge page, not a report")
+    if kind == "html" and resources:
+        return html.read(data, url=url, content_type=content_type, limits=limits, resources=resources)
     return CARRIERS[kind](data, url=url, content_type=content_type, limits=limits)

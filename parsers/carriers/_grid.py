@@ -45,40 +45,47 @@ def _span(value: int, what: str, warnings: list[str]) -> int:
 def build_grid(rows: list[list[RawCell]], src: Src, warnings: list[str]) -> Table:
     """Expand the spans of `rows` into a rectangular `Table` (rules in the module docstring)."""
     n_rows = len(rows)
-    grid: dict[tuple[int, int], Cell] = {}
+    grid: list[dict[int, Cell]] = [{} for _ in range(n_rows)]  # per row: column → placed cell
     own: set[int] = set()
     width = 0
     for r, raw_row in enumerate(rows):
+        line = grid[r]
         c = 0
         for raw in raw_row:
-            while (r, c) in grid:
+            while c in line:
                 c += 1
             colspan = _span(max(raw.colspan, 1), "colspan", warnings)
             rowspan = raw.rowspan if raw.rowspan > 0 else n_rows - r
             rowspan = min(_span(rowspan, "rowspan", warnings), n_rows - r)
             if (c + colspan) * n_rows > MAX_GRID_CELLS:
                 raise LimitExceeded("table", f"expands to more than {MAX_GRID_CELLS:,} grid positions")
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    pos = (r + dr, c + dc)
-                    if pos in grid:  # overlapping spans (malformed HTML): first writer wins
-                        continue
-                    origin = None if (dr, dc) == (0, 0) else (r, c)
-                    grid[pos] = Cell(raw.text, raw.src, origin)
+            if rowspan == colspan == 1:  # the usual cell: (r, c) is free (skipped to above)
+                line[c] = Cell(raw.text, raw.src)
+            else:
+                for dr in range(rowspan):
+                    target = grid[r + dr]
+                    for dc in range(colspan):
+                        if c + dc in target:  # overlapping spans (malformed HTML): first writer wins
+                            continue
+                        origin = None if (dr, dc) == (0, 0) else (r, c)
+                        target[c + dc] = Cell(raw.text, raw.src, origin)
             own.add(r)
             width = max(width, c + colspan)
             c += colspan
 
-    keep = [r for r in range(n_rows) if r in own or any((r, c) in grid for c in range(width))]
+    # every placed column is < width, so "anything placed in row r" is a non-empty row dict
+    keep = [r for r in range(n_rows) if r in own or grid[r]]
     remap = {old: new for new, old in enumerate(keep)}
+    renumbered = len(keep) != n_rows  # with no row dropped, every span origin keeps its row number
     out: list[list[Cell]] = []
     for r in keep:
+        line = grid[r]
         row: list[Cell] = []
         for c in range(width):
-            cell = grid.get((r, c))
+            cell = line.get(c)
             if cell is None:
                 row.append(Cell("", {"pad": True}))
-            elif cell.span_of is not None and cell.span_of[0] != r:
+            elif renumbered and cell.span_of is not None and cell.span_of[0] != r:
                 row.append(Cell(cell.text, cell.src, (remap[cell.span_of[0]], cell.span_of[1])))
             else:
                 row.append(cell)

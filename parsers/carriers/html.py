@@ -18,15 +18,17 @@ Stages, each a function named for its conversion (pdfplumber style):
    these reports never nest), so its cells are read as body flow and the inner tables become tables of
    their own;
 7. ``count_image_tables``: content ``<img>``s in a body whose tables carry (almost) no numbers are the
-   report's tables as pictures → ``Document.image_tables``.
+   report's tables as pictures → ``Document.image_tables``;
+8. with ``resources`` (the pictures' bytes), those pictures are OCR'd into tables in place
+   (`parsers.ocr.html_images`); only pictures left unread stay counted in ``image_tables``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 
-import lxml.html
 from lxml import etree
 
 from parsers.carriers._decode import charset_from_content_type, charset_from_html_head, decode_bytes
@@ -49,6 +51,15 @@ BODY_CLASSES = (
     "news_content", "detail-content", "zw", "article-body", "bt-article", "xxgk-content",
 )  # fmt: skip
 BODY_TAGS = ("ucapcontent",)
+_BODY_CLASS_SET = frozenset(BODY_CLASSES)
+# Elements that may be candidates (an id, a class or a candidate tag), in document order, selected inside
+# libxml2: no Python object for the hundreds of other elements. (Testing the ids and class names in the
+# XPath too is slower than testing them in Python on this short list.)
+_BODY_CANDIDATES = etree.XPath(
+    "descendant-or-self::*[@id or @class or " + " or ".join(f"self::{t}" for t in BODY_TAGS) + "]"
+)
+# the text nodes `itertext()` would give, as one list built by libxml2
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
 # A candidate container is accepted if it holds this share of the text of the richest candidate; the
 # most specific such candidate wins (so a page-wide ``.content`` wrapper loses to ``#zoom`` inside it).
 BODY_SHARE = 0.8
@@ -185,24 +196,40 @@ def decode_html(data: bytes, content_type: str | None, warnings: list[str]) -> s
 
 def parse_tree(text: str, limits: Limits) -> etree._Element:
     """Stage 2: str → lxml tree with every network/entity/huge-tree feature off."""
-    parser = lxml.html.HTMLParser(
+    # lxml's plain HTML parser, not ``lxml.html``'s: that one attaches a Python class lookup that runs for
+    # every element proxy the later stages touch (a third of the carrier's time); the two HtmlElement
+    # methods used here are `_text_content` and `_drop_tree` below.
+    parser = etree.HTMLParser(
         encoding="utf-8", huge_tree=False, no_network=True, remove_comments=True, remove_pis=True,
         remove_blank_text=False, compact=True, default_doctype=False,
     )  # fmt: skip
     # Drop an XML declaration / encoding attribute: the text is already decoded.
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+        root = etree.fromstring(text.encode("utf-8"), parser)
+        if root is None:
+            raise etree.ParserError("Document is empty")
     except (etree.ParserError, ValueError) as e:
         raise UnreadableInput("html", f"no HTML content could be parsed ({e})") from e
     for entry in parser.error_log:
         if entry.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in entry.message:
             raise LimitExceeded("html", f"nesting deeper than libxml2's limit ({entry.message.strip()})")
-    depth = max_depth(root)
-    if depth > limits.max_html_depth:
+    if _deeper_than(root, limits.max_html_depth) and (depth := max_depth(root)) > limits.max_html_depth:
         raise LimitExceeded("html", f"element nesting {depth} deeper than Limits.max_html_depth="
                                     f"{limits.max_html_depth}")  # fmt: skip
     return root
+
+
+@lru_cache(maxsize=16)
+def _depth_probe(limit: int) -> etree.XPath:
+    # `limit` child steps from the root reach the elements at nesting depth limit + 1
+    return etree.XPath("boolean(" + "/".join(["*"] * limit) + ")")
+
+
+def _deeper_than(root: etree._Element, limit: int) -> bool:
+    """Whether any element nests deeper than `limit`: one XPath evaluated in libxml2 (no Python object
+    per element), so the exact `max_depth` walk only runs on pages that fail the limit."""
+    return limit < 1 or bool(_depth_probe(limit)(root))
 
 
 def max_depth(root: etree._Element) -> int:
@@ -216,50 +243,88 @@ def max_depth(root: etree._Element) -> int:
     return deepest
 
 
+_string_content = etree.XPath("string()", smart_strings=False)
+
+
+def _text_content(el: etree._Element) -> str:
+    """All text inside `el` (``lxml.html``'s ``text_content()``)."""
+    return _string_content(el)
+
+
+def _drop_tree(el: etree._Element) -> None:
+    """Remove `el` and its subtree, joining its tail text to the previous sibling or the parent
+    (``lxml.html``'s ``drop_tree()``)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
+
+
 def strip_chrome(root: etree._Element) -> None:
     """Stage 3: remove elements that are never report content (keeping their tail text)."""
     for el in list(root.iter(*CHROME_TAGS)):
         if el.getparent() is not None:
-            el.drop_tree()
+            _drop_tree(el)
     for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         if el.getparent() is not None:
-            el.drop_tree()
+            _drop_tree(el)
 
 
 def _label(text: str) -> str:
     return re.sub(r"[\s\xa0\u3000:：]", "", text)
 
 
+_META_BLOCK_TAGS = frozenset(["li", "div", "p", "span", "dd", "td"])
+
+
+def _outside(root: etree._Element, body: etree._Element) -> list[etree._Element]:
+    """The elements of `root` outside `body`'s subtree, in document order (as ``root.iter()`` gives
+    them). The walk never enters `body`, which holds most of the page."""
+    out: list[etree._Element] = []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if el is body:
+            continue
+        out.append(el)
+        stack.extend(reversed([c for c in el if isinstance(c.tag, str)]))
+    return out
+
+
 def extract_meta(root: etree._Element, body: etree._Element) -> dict[str, str]:
     """Stage 4: title, ``<meta name>`` values and the portal's label–value block outside `body`."""
     meta: dict[str, str] = {}
     title = root.find(".//title")
-    if title is not None and clean_line(title.text_content()):
-        meta["title"] = clean_line(title.text_content())
+    if title is not None and clean_line(_text_content(title)):
+        meta["title"] = clean_line(_text_content(title))
     for m in root.iter("meta"):
         name = (m.get("name") or "").strip()
         content = clean_line(m.get("content") or "")
         if name and content and name.lower() not in META_NAMES_SKIP:
             meta.setdefault(name, content)
-    inside = set(body.iter())
+    outside = _outside(root, body)
     # label–value in table rows: 索引号 | 014314799/2024-00002 | 分类 | ...
-    for tr in root.iter("tr"):
-        if tr in inside:
+    for tr in outside:
+        if tr.tag != "tr":
             continue
         cells = [c for c in tr if c.tag in ("td", "th")]
         for i, cell in enumerate(cells):
-            label = _label(cell.text_content())
+            label = _label(_text_content(cell))
             if label in META_LABELS and i + 1 < len(cells):
-                value = clean_line(cells[i + 1].text_content())
+                value = clean_line(_text_content(cells[i + 1]))
                 if value and _label(value) not in META_LABELS:
                     meta.setdefault(label, value)
             else:
-                _meta_from_line(cell.text_content(), META_LABELS, meta)
+                _meta_from_line(_text_content(cell), META_LABELS, meta)
     # label：value in list items / divs / spans: <li><b>发布机构：</b>某某局</li>
-    for el in root.iter("li", "div", "p", "span", "dd", "td"):
-        if el in inside or any(len(child) and child.tag in BLOCK_TAGS for child in el):
+    for el in outside:
+        if el.tag not in _META_BLOCK_TAGS or any(len(child) and child.tag in BLOCK_TAGS for child in el):
             continue
-        _meta_from_line(el.text_content(), META_LABELS, meta)
+        _meta_from_line(_text_content(el), META_LABELS, meta)
     return meta
 
 
@@ -275,12 +340,8 @@ def _meta_from_line(text: str, labels: frozenset[str], meta: dict[str, str]) -> 
             meta.setdefault(_label(m.group(1)), clean_line(m.group(2)))
 
 
-def _has_class(el: etree._Element, token: str) -> bool:
-    return token in (el.get("class") or "").split()
-
-
 def _text_len(el: etree._Element) -> int:
-    return sum(len(t.strip()) for t in el.itertext())
+    return sum(map(len, map(str.strip, _TEXT_NODES(el))))
 
 
 def find_body(root: etree._Element) -> etree._Element:
@@ -289,10 +350,9 @@ def find_body(root: etree._Element) -> etree._Element:
     if body is None:
         body = root
     candidates: list[etree._Element] = []
-    for el in body.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag in BODY_TAGS or el.get("id") in BODY_IDS or any(_has_class(el, c) for c in BODY_CLASSES):
+    for el in _BODY_CANDIDATES(body):  # document order, as ``body.iter()``
+        classes = (el.get("class") or "").split()
+        if el.tag in BODY_TAGS or el.get("id") in BODY_IDS or not _BODY_CLASS_SET.isdisjoint(classes):
             candidates.append(el)
     scored = [(el, _text_len(el)) for el in candidates]
     scored = [(el, n) for el, n in scored if n >= BODY_MIN_CHARS]
@@ -318,35 +378,60 @@ def _rows_of(table: etree._Element) -> Iterator[etree._Element]:
 
 
 def _span_attr(value: str | None) -> int:
+    if value is None:
+        return 1
+    if value.isdecimal():  # the usual "2": what the regex below would read, without it
+        return int(value)
     m = re.match(r"\s*(\d+)", value or "")
     return int(m.group(1)) if m else 1
+
+
+def _cell_walk(el: etree._Element, parts: list[str]) -> None:
+    tag = el.tag
+    block = tag in BLOCK_TAGS
+    if tag == "br" or block:
+        parts.append("\n")
+    if el.text and tag != "br":
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str):
+            _cell_walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
 
 
 def cell_text(cell: etree._Element) -> str:
     """A cell's text with ``<br>`` and block children as line breaks, ``&nbsp;`` and gaps cleaned."""
     parts: list[str] = []
-
-    def walk(el: etree._Element) -> None:
-        if el.tag == "br" or el.tag in BLOCK_TAGS:
-            parts.append("\n")
-        if el.text and el.tag != "br":
-            parts.append(el.text)
-        for child in el:
-            if isinstance(child.tag, str):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if el.tag in BLOCK_TAGS:
-            parts.append("\n")
-
     if cell.text:
         parts.append(cell.text)
     for child in cell:
         if isinstance(child.tag, str):
-            walk(child)
+            _cell_walk(child, parts)
         if child.tail:
             parts.append(child.tail)
     return clean_lines("".join(parts).replace("\r", "").replace("\n", "\n"))
+
+
+def _cell_paths(tree: etree._ElementTree, tr: etree._Element) -> Iterator[tuple[etree._Element, str]]:
+    """The ``td``/``th`` children of `tr` with the path ``tree.getpath(td)`` would give.
+
+    Built from the row's own path instead of one `getpath` per cell (libxml2 walks to the root for each):
+    a step is the tag name, with its 1-based position among same-named siblings only when there are
+    several (libxml2's ``xmlGetNodePath`` rule)."""
+    base = tree.getpath(tr)
+    children = [c for c in tr if isinstance(c.tag, str)]
+    total: dict[str, int] = {}
+    for c in children:
+        total[c.tag] = total.get(c.tag, 0) + 1
+    seen: dict[str, int] = {}
+    for c in children:
+        tag = c.tag
+        seen[tag] = n = seen.get(tag, 0) + 1
+        if tag in ("td", "th"):
+            yield c, f"{base}/{tag}[{n}]" if total[tag] > 1 else f"{base}/{tag}"
 
 
 def table_to_grid(table: etree._Element, index: int, warnings: list[str]) -> Table:
@@ -355,9 +440,9 @@ def table_to_grid(table: etree._Element, index: int, warnings: list[str]) -> Tab
     rows: list[list[RawCell]] = []
     for tr in _rows_of(table):
         rows.append([
-            RawCell(cell_text(td), {"path": tree.getpath(td)}, _span_attr(td.get("rowspan")),
+            RawCell(cell_text(td), {"path": path}, _span_attr(td.get("rowspan")),
                     _span_attr(td.get("colspan")))
-            for td in tr if td.tag in ("td", "th")
+            for td, path in _cell_paths(tree, tr)
         ])  # fmt: skip
     return build_grid(rows, {"table_idx": index, "path": tree.getpath(table)}, warnings)
 
@@ -373,8 +458,10 @@ def body_to_blocks(body: etree._Element, warnings: list[str]) -> list[Block]:
     def flush() -> None:
         text = clean_lines("".join(buf))
         buf.clear()
-        for line in text.split("\n") if text else ():
-            blocks.append(Paragraph(line, {"path": tree.getpath(owner[-1])}))
+        if text:
+            path = tree.getpath(owner[-1])  # one owner for all the lines of this flush
+            for line in text.split("\n"):
+                blocks.append(Paragraph(line, {"path": path}))
 
     def walk(el: etree._Element) -> None:
         nonlocal n_tables
@@ -436,11 +523,14 @@ def read(
     url: str | None = None,
     content_type: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    resources: Mapping[str, bytes] | None = None,
 ) -> Document:
     """Read an HTML page into a `Document` (stages in the module docstring).
 
-    `url` is accepted for symmetry with the other carriers (not fetched, never resolved);
-    `content_type` supplies the HTTP charset, checked against the bytes.
+    `url` is never fetched; it only resolves ``<img src>`` against `resources`. `content_type` supplies
+    the HTTP charset, checked against the bytes. `resources` (URL → bytes of embedded files, from the
+    archive) lets table pictures be OCR'd in place (`parsers.ocr.html_images`); without it they are
+    only counted in ``Document.image_tables``.
     """
     limits.check_input_size(data, "html")
     deadline = limits.deadline("html")
@@ -459,6 +549,13 @@ def read(
         _meta_from_line(p.text, BODY_META_LABELS, meta)
     doc = Document(kind="html", blocks=blocks, meta=meta, warnings=warnings)
     doc.image_tables = count_image_tables(body, blocks)
+    if doc.image_tables and resources:  # stage 8: table pictures whose bytes we were given → OCR
+        from parsers.ocr.html_images import ocr_html_images
+
+        doc.blocks, doc.image_tables, ocr_warnings = ocr_html_images(
+            body, blocks, url=url, resources=resources, is_content_image=_is_content_image
+        )
+        doc.warnings.extend(ocr_warnings)
     if doc.image_tables:
         doc.warnings.append(f"{doc.image_tables} content image(s) where the report's tables should be")
     return doc

@@ -1,5 +1,8 @@
 """PDF carrier (text layer): a report PDF → `Document`, via pdfplumber.
 
+Stage 0: a page with images and no characters (a scan) is rendered and OCR'd instead
+(`parsers.ocr.pdf_pages`), with OCR's own page cap and time budget (`parsers.ocr.OcrSettings`).
+
 Named stages, every intermediate kept on a `PageLayout` so a failed page can be inspected in tests
 (pdfplumber's own style, style.md §5):
 
@@ -459,6 +462,42 @@ def _meta_str(value: str | bytes) -> str:
         return raw.decode("latin-1") if isinstance(value, bytes) else value
 
 
+# ---- stage 0: pages without a text layer ---------------------------------------------------------------
+
+
+class _OcrRun:
+    """OCR state across the pages of one PDF: its own time budget and page cap (`parsers.ocr`)."""
+
+    def __init__(self) -> None:
+        from parsers.ocr import DEFAULT_OCR
+
+        self.settings = DEFAULT_OCR
+        self.deadline = DEFAULT_OCR.deadline("PDF page OCR")
+        self.pages = 0
+        self.last_s = 0.0
+
+
+def _ocr_page(page, page_no: int, run: _OcrRun, warnings: list[str]) -> PageLayout | None:
+    """A page with images and no characters → OCR'd layout; None (with a warning) when OCR cannot run."""
+    import time
+
+    from parsers.ocr.pdf_pages import ocr_pdf_page
+
+    run.last_s = 0.0
+    if run.pages >= run.settings.max_pages or run.deadline.elapsed > run.deadline.budget_s:
+        warnings.append(f"page {page_no}: not OCR'd (OcrSettings page cap or time budget spent)")
+        return None
+    started = time.monotonic()
+    try:
+        return ocr_pdf_page(page, page_no, run.settings, run.deadline)
+    except Exception as e:  # OCR failure on one page must not lose the others
+        warnings.append(f"page {page_no}: OCR failed ({type(e).__name__}: {e})")
+        return None
+    finally:
+        run.pages += 1
+        run.last_s = time.monotonic() - started
+
+
 # ---- entry point --------------------------------------------------------------------------------------
 
 
@@ -499,10 +538,20 @@ def read(
     pages: list[PageLayout] = []
     images = 0
     n_chars = 0
+    ocr_pages = 0
+    ocr = _OcrRun()
     with pdf:
         meta = _read_info(pdf)
         for i, page in enumerate(pdf.pages, start=1):
             deadline.check(f"page {i}")
+            if not page.chars and page.images:  # a scanned page: render and OCR it (stage 0)
+                layout = _ocr_page(page, i, ocr, warnings)
+                deadline.started += ocr.last_s  # OCR has its own budget (OcrSettings.time_budget_s)
+                if layout is not None:
+                    ocr_pages += 1
+                    pages.append(layout)
+                    page.flush_cache()
+                    continue
             try:
                 layout = read_page(page, i, sum(len(p.grids) for p in pages))
             except Exception as e:  # one unreadable page must not lose the rest
@@ -514,8 +563,10 @@ def read(
             page.flush_cache()
     blocks = join_continued_tables(pages)
     doc = Document(kind="pdf", blocks=blocks, meta=meta, warnings=warnings)
-    if n_chars == 0:
-        doc.warnings.append("no text layer (a scanned PDF): OCR is not yet available")
+    if n_chars == 0 and not ocr_pages:
+        doc.warnings.append("no text layer (a scanned PDF) and no page could be OCR'd")
+    elif ocr_pages:
+        doc.warnings.append(f"{ocr_pages} page(s) without a text layer read by OCR (cells flagged ocr)")
     if not doc.tables and images:
         doc.image_tables = images
         doc.warnings.append(

@@ -26,14 +26,18 @@ from typing import Any
 
 from tests.forge.data import INCONSISTENCIES, ReportData, make_report
 from tests.forge.layout import Layout
+from tests.forge.render_damaged import render_damaged
 from tests.forge.render_docx import render_docx
 from tests.forge.render_html import render_html
+from tests.forge.render_legacy import render_legacy_prose, render_legacy_table
 from tests.forge.render_pdf import render_pdf
 from tests.forge.render_text import render_text
 
 __all__ = [
     "IMAGE_VARIANTS",
     "INCONSISTENT_VARIANTS",
+    "LEGACY_VARIANTS",
+    "SPLIT_DIGIT_VARIANTS",
     "VARIANTS",
     "VARIANTS_BY_NAME",
     "ForgedReport",
@@ -48,9 +52,20 @@ RENDERERS: dict[str, Renderer] = {
     "text": render_text,
     "docx": render_docx,
     "pdf": render_pdf,
+    "legacy_table": render_legacy_table,
+    "legacy_prose": render_legacy_prose,
+    "damaged": lambda data, layout, **kw: render_damaged(data, layout, **kw)[:3],
 }
 #: the carrier each renderer produces (the end-to-end gate keeps one floor per carrier)
-CARRIERS = {"html": "html", "text": "text", "docx": "docx", "pdf": "pdf"}
+CARRIERS = {
+    "html": "html",
+    "text": "text",
+    "docx": "docx",
+    "pdf": "pdf",
+    "legacy_table": "html",
+    "legacy_prose": "html",
+    "damaged": "text",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +240,35 @@ if len(VARIANTS_BY_NAME) != len(VARIANTS) + len(INCONSISTENT_VARIANTS) + len(
     IMAGE_VARIANTS
 ):  # pragma: no cover - forge bug
     raise AssertionError("duplicate variant names in tests.forge.VARIANTS")
+
+
+#: pre-2019 shapes (tests/forge/render_legacy.py): provincial 统计表 variants and legacy_2008 prose
+LEGACY_VARIANTS: list[Variant] = [
+    *(
+        _v(f"html_legacy_{shape}", "legacy_table", data={"format_version": "legacy_2014"}, shape=shape)
+        for shape in ("split3", "split_total", "dingxi")
+    ),
+    _v("html_legacy_2008_prose", "legacy_prose", data={"format_version": "legacy_2014", "stat_year": 2011}),
+    _v(
+        "text_legacy_2008_prose",
+        "legacy_prose",
+        data={"format_version": "legacy_2014", "stat_year": 2009},
+        style="text",
+    ),
+]
+
+#: one table 三 row whose digits a text layer split or glued (tests/forge/render_damaged.py)
+SPLIT_DIGIT_VARIANTS: list[Variant] = [
+    _v(f"{style}_{damage}", "damaged", data={"format_version": "modern", "blanks": "none"}, damage=damage,
+       style=style)
+    for damage, styles in (
+        ("glue_blanks", ("seed", "pipe")),
+        ("split", ("seed", "pipe")),
+        ("glue_span", ("html",)),
+    )
+    for style in styles
+]
+VARIANTS_BY_NAME.update({v.name: v for v in LEGACY_VARIANTS + SPLIT_DIGIT_VARIANTS})
 
 
 def data_seed(seed: int, variant: Variant) -> int:

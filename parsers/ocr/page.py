@@ -1,0 +1,230 @@
+"""One page image → the blocks of a `Document`: OCR'd tables (grids rebuilt) and paragraphs.
+
+Stages (every intermediate kept on `OcrPage` for tests and debugging):
+
+1. ``prepare`` (`parsers.ocr.preprocess`): upscale, median filter, deskew, binarise.
+2. ``find_grids`` (`parsers.ocr.grid`): ruled tables → cells with spans.
+3. ``read_cells``: each cell's text lines cropped and recognised in one batch (recognition only: the
+   cell boxes are known, so no text box can straddle a border). A cell's confidence is the lowest of
+   its lines'; a cell without ink is ``""`` with confidence 1.0.
+4. ``read_outside``: ink outside the ruled tables is detected + recognised band by band; consecutive
+   rows of three or more boxes with enough numbers become an **unruled table** (`grid.cluster_boxes`),
+   the rest lines of body text → paragraphs (`parsers.carriers.pdf.lines_to_paragraphs`).
+
+Every OCR cell carries ``src["ocr_conf"]`` (0–1); the mapping stage (`parsers.tables`) turns it into
+the cell flag ``ocr``, so a failed check on such cells is ``extraction_suspect`` (`parsers.checks`).
+Coordinates in `src` are multiplied by `unit` (PDF points for a scanned PDF page, input pixels for an
+image), so table continuation across pages works as for text-layer PDFs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from parsers.carriers._text import clean_line
+from parsers.document import Block, Cell, Table
+from parsers.limits import Deadline
+from parsers.ocr import engine
+from parsers.ocr.engine import TextBox
+from parsers.ocr.grid import (
+    Grid,
+    cell_lines,
+    char_height,
+    cluster_boxes,
+    column_of,
+    crop_line,
+    find_grids,
+    text_lines,
+)
+from parsers.ocr.preprocess import Prepared
+
+DET_BAND_PX = 1400  # detection input height; RapidOCR shrinks anything above 2000 px on a side
+UNRULED_MIN_ROWS = 3
+UNRULED_MIN_BOXES = 3
+UNRULED_MIN_NUMERIC = 0.3
+_NUMERIC_RE = re.compile(r"^[\d.,，\-—/%]+$")
+# characters the recogniser confuses with digits, mapped only inside cells that are otherwise numeric
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5"})
+_NUMERICISH_RE = re.compile(r"^[\dOoDIl|S,.\s]+$")
+
+
+@dataclass(slots=True)
+class OcrPage:
+    """Intermediate and final results of one page."""
+
+    number: int
+    prepared: Prepared
+    grids: list[Grid] = field(default_factory=list)
+    outside: list[TextBox] = field(default_factory=list)
+    blocks: list[tuple[float, Block]] = field(default_factory=list)  # (top, block), reading order
+    char_px: float = 0.0
+    n_cells: int = 0
+    min_conf: float = 1.0
+
+
+def fix_digits(text: str) -> str:
+    """``1O5`` → ``105`` in a cell that is otherwise a number (never touches words)."""
+    if text and _NUMERICISH_RE.match(text) and any(ch.isdigit() for ch in text):
+        return text.translate(_DIGIT_LOOKALIKES).replace(" ", "")
+    return text
+
+
+def read_cells(page: OcrPage, rules: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Stage 3: text and confidence of every cell of every grid (one recognition batch per page)."""
+    gray, ink = page.prepared.gray, page.prepared.ink
+    crops: list[np.ndarray] = []
+    owners: list[tuple[int, int]] = []
+    for gi, g in enumerate(page.grids):
+        for ci, cell in enumerate(g.cells):
+            for line in cell_lines(ink, rules, cell.box, page.char_px):
+                crops.append(crop_line(gray, line))
+                owners.append((gi, ci))
+    results = engine.recognise(crops)
+    lines: dict[tuple[int, int], list[tuple[str, float]]] = {}
+    for owner, res in zip(owners, results, strict=True):
+        lines.setdefault(owner, []).append(res)
+    out = []
+    for gi, g in enumerate(page.grids):
+        texts = []
+        for ci in range(len(g.cells)):
+            got = lines.get((gi, ci), [])
+            parts = [clean_line(t) for t, _ in got]
+            text = fix_digits("\n".join(p for p in parts if p))
+            texts.append((text, min((c for _, c in got), default=1.0)))
+        out.append(texts)
+    return out
+
+
+def _scaled(box: tuple[float, float, float, float], unit: float) -> list[float]:
+    return [round(v * unit, 2) for v in box]
+
+
+def grid_to_table(g: Grid, texts: list[tuple[str, float]], page_no: int, unit: float) -> Table:
+    rows: list[list[Cell | None]] = [[None] * g.n_cols for _ in range(g.n_rows)]
+    for cell, (text, conf) in zip(g.cells, texts, strict=True):
+        src = {"page": page_no, "bbox": _scaled(cell.box, unit), "ocr_conf": round(conf, 4)}
+        for dr in range(cell.rowspan):
+            for dc in range(cell.colspan):
+                span = None if dr == dc == 0 else (cell.row, cell.col)
+                rows[cell.row + dr][cell.col + dc] = Cell(text, src, span)
+    grid = [[c if c is not None else Cell("", {"pad": True}) for c in row] for row in rows]
+    return Table(grid, {"page": page_no, "bbox": _scaled(g.bbox, unit),
+                        "col_x": [round(x * unit, 2) for x in g.col_x], "ocr": True})  # fmt: skip
+
+
+def _bands(ink: np.ndarray, ch: float) -> list[tuple[int, int]]:
+    """Vertical spans holding ink, cut into pieces of at most ``DET_BAND_PX`` at gaps between lines."""
+    lines = text_lines(ink, ch)
+    bands: list[list[int]] = []
+    for _x0, y0, _x1, y1 in lines:
+        if bands and y1 - bands[-1][0] <= DET_BAND_PX:
+            bands[-1][1] = y1
+        else:
+            bands.append([y0, y1])
+    return [(max(a - 12, 0), min(b + 12, ink.shape[0])) for a, b in bands]
+
+
+def read_outside(page: OcrPage, deadline: Deadline | None) -> None:
+    """Stage 4: detect + recognise everything outside the ruled tables (headings, prose, unruled tables)."""
+    gray = page.prepared.gray.copy()
+    ink = page.prepared.ink.copy()
+    for g in page.grids:
+        x0, y0, x1, y1 = g.bbox
+        gray[max(y0 - 4, 0) : y1 + 5, max(x0 - 4, 0) : x1 + 5] = 255
+        ink[max(y0 - 4, 0) : y1 + 5, max(x0 - 4, 0) : x1 + 5] = 0
+    for a, b in _bands(ink, page.char_px):
+        if deadline is not None:
+            deadline.check(f"page {page.number} text detection")
+        for box in engine.detect(gray[a:b]):
+            text = clean_line(box.text)
+            if text:
+                page.outside.append(TextBox(box.x0, box.y0 + a, box.x1, box.y1 + a, text, box.conf))
+
+
+def _is_numeric(text: str) -> bool:
+    return bool(_NUMERIC_RE.match(text))
+
+
+def outside_to_blocks(
+    page: OcrPage, unit: float
+) -> tuple[list[tuple[float, Block]], list[tuple[tuple, str]]]:
+    """Unruled tables (runs of multi-box rows with numbers) and the remaining text lines."""
+    rows, _ = cluster_boxes(page.outside)
+    blocks: list[tuple[float, Block]] = []
+    lines: list[tuple[tuple, str]] = []
+    i = 0
+    while i < len(rows):
+        j = i
+        while j < len(rows) and len(rows[j]) >= UNRULED_MIN_BOXES:
+            j += 1
+        run = rows[i:j]
+        boxes = [b for r in run for b in r]
+        numeric = sum(1 for b in boxes if _is_numeric(b.text))
+        if len(run) >= UNRULED_MIN_ROWS and numeric / max(len(boxes), 1) >= UNRULED_MIN_NUMERIC:
+            blocks.append(unruled_table(run, page.number, unit))
+            i = j
+            continue
+        row = rows[i]
+        box = (min(b.x0 for b in row) * unit, min(b.y0 for b in row) * unit,
+               max(b.x1 for b in row) * unit, max(b.y1 for b in row) * unit)  # fmt: skip
+        lines.append((box, " ".join(b.text for b in row)))
+        i += 1
+    return blocks, lines
+
+
+def unruled_table(rows: list[list[TextBox]], page_no: int, unit: float) -> tuple[float, Table]:
+    _, bands = cluster_boxes([b for r in rows for b in r])
+    grid: list[list[Cell]] = []
+    for r in rows:
+        cells: list[list[TextBox]] = [[] for _ in bands]
+        for b in r:
+            cells[column_of(b, bands)].append(b)
+        out = []
+        for bs in cells:
+            if not bs:
+                out.append(Cell("", {"page": page_no, "ocr_conf": 1.0}))
+                continue
+            box = (min(b.x0 for b in bs), min(b.y0 for b in bs), max(b.x1 for b in bs), max(b.y1 for b in bs))
+            text = fix_digits(" ".join(b.text for b in bs))
+            conf = min(b.conf for b in bs)
+            out.append(Cell(text, {"page": page_no, "bbox": _scaled(box, unit), "ocr_conf": round(conf, 4)}))
+        grid.append(out)
+    top = min(b.y0 for b in rows[0])
+    bbox = (min(a for a, _ in bands), top, max(z for _, z in bands), max(b.y1 for b in rows[-1]))
+    col_x = [a for a, _ in bands] + [bands[-1][1]]
+    src = {"page": page_no, "bbox": _scaled(bbox, unit), "col_x": [round(x * unit, 2) for x in col_x],
+           "ocr": True, "unruled": True}  # fmt: skip
+    return top * unit, Table(grid, src)
+
+
+def ocr_page(
+    prepared: Prepared,
+    page_no: int,
+    *,
+    unit: float = 1.0,
+    deadline: Deadline | None = None,
+    read_text: bool = True,
+) -> OcrPage:
+    """Stages 2–4 on one prepared page. `unit` converts prepared pixels to output coordinates;
+    `read_text=False` skips stage 4 (tables only: much faster, no headings or prose)."""
+    from parsers.carriers.pdf import lines_to_paragraphs  # the text-layer carrier's paragraph rule
+
+    page = OcrPage(page_no, prepared)
+    page.char_px = char_height(prepared.ink)
+    page.grids, rules = find_grids(prepared.ink, page.char_px)
+    texts = read_cells(page, rules)
+    for g, t in zip(page.grids, texts, strict=True):
+        table = grid_to_table(g, t, page_no, unit)
+        page.blocks.append((g.bbox[1] * unit, table))
+        page.n_cells += len(t)
+        page.min_conf = min([page.min_conf, *(c for _, c in t)])
+    if read_text:
+        read_outside(page, deadline)
+        tables, lines = outside_to_blocks(page, unit)
+        page.blocks.extend(tables)
+        page.blocks.extend(lines_to_paragraphs(lines, page_no))
+    page.blocks.sort(key=lambda tb: tb[0])
+    return page

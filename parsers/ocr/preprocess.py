@@ -1,0 +1,128 @@
+"""Image clean-up before OCR: decode → grayscale → denoise → upscale → deskew → binarise.
+
+Why each step (applied as median, upscale, deskew, binarise; measured on the forge's scans,
+``tests/test_forge_scan.py``):
+
+- **upscale**: the recogniser reads 48 px high lines; screenshots of tables often print digits 10–12 px
+  high, which it misreads. Images narrower than ``UPSCALE_BELOW_WIDTH`` are scaled up (cubic).
+- **median filter**: salt-and-pepper noise from a scanner both breaks ruling lines and adds specks
+  the recogniser reads as ``.``/``1``; a 3×3 median removed it (a noisy scan went from 23/35 to 35/35
+  digits right in the brief's trial).
+- **deskew**: a page fed crooked by a few tenths of a degree makes long ruling lines step across
+  rows, so they no longer look like lines to the morphology. The angle maximising the variance of the
+  row-ink profile (searched over ±``MAX_SKEW_DEG``) is undone.
+- **binarise**: Otsu on the denoised grayscale; ink is 255 in the result (what the morphology wants).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageSequence
+
+from parsers.errors import LimitExceeded, UnreadableInput
+
+UPSCALE_BELOW_WIDTH = 1400  # px; typical screenshots are 600–1000 px wide, A4 scans at 150 dpi ~1240
+UPSCALE_MAX_FACTOR = 2.5
+MEDIAN_KSIZE = 3
+MAX_SKEW_DEG = 3.0
+SKEW_STEP_DEG = 0.1
+SKEW_MIN_DEG = 0.05  # below this the rotation costs more (interpolation blur) than it gains
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One page ready for the grid stage: `gray` (denoised, deskewed, uint8, text dark on light) and
+    `ink` (binary, ink = 255); `scale` maps these pixels back to the input image (input = ours / scale)."""
+
+    gray: np.ndarray
+    ink: np.ndarray
+    scale: float
+    skew_deg: float
+
+
+def decode_frames(data: bytes, *, max_pixels: int, max_frames: int) -> list[Image.Image]:
+    """Image bytes (PNG/JPEG/GIF/BMP/TIFF/WebP) → RGB/L frames; every frame's size is checked against
+    `max_pixels` from the header, before any pixel is decoded (a decompression bomb never allocates)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            frames: list[Image.Image] = []
+            for i, frame in enumerate(ImageSequence.Iterator(img)):
+                if i >= max_frames:
+                    raise LimitExceeded(
+                        "image", f"more than {max_frames} frames/pages (OcrSettings.max_pages)"
+                    )
+                w, h = frame.size
+                if w * h > max_pixels:
+                    raise LimitExceeded(
+                        "image", f"{w}×{h} = {w * h:,} pixels, above OcrSettings.max_pixels={max_pixels:,}"
+                    )
+                frames.append(frame.convert("L"))
+    except LimitExceeded:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise UnreadableInput("image", f"the image cannot be decoded ({type(e).__name__}: {e})") from e
+    if not frames:
+        raise UnreadableInput("image", "the image has no frames")
+    return frames
+
+
+def upscale(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    w = gray.shape[1]
+    if w >= UPSCALE_BELOW_WIDTH:
+        return gray, 1.0
+    f = min(UPSCALE_MAX_FACTOR, UPSCALE_BELOW_WIDTH / w)
+    return cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC), f
+
+
+def binarise(gray: np.ndarray) -> np.ndarray:
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def estimate_skew(ink: np.ndarray) -> float:
+    """Degrees to rotate (counter-clockwise positive, cv2 convention) so text rows become level."""
+    w = ink.shape[1]
+    f = min(1.0, 800 / max(w, 1))
+    small = cv2.resize(ink, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else ink
+    sh, sw = small.shape
+    centre = (sw / 2, sh / 2)
+    best, best_score = 0.0, -1.0
+    angles = np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1e-9, SKEW_STEP_DEG)
+    for a in angles:
+        m = cv2.getRotationMatrix2D(centre, float(a), 1.0)
+        rot = cv2.warpAffine(small, m, (sw, sh), flags=cv2.INTER_NEAREST, borderValue=0)
+        score = float(np.var(rot.sum(axis=1, dtype=np.float64)))
+        if score > best_score:
+            best, best_score = float(a), score
+    return best
+
+
+def rotate(gray: np.ndarray, deg: float) -> np.ndarray:
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def prepare(frame: Image.Image, *, median: bool = True, deskew: bool = True) -> Prepared:
+    """Stages of the module docstring on one decoded frame."""
+    gray = np.asarray(frame.convert("L"), dtype=np.uint8)
+    if median and MEDIAN_KSIZE > 1:  # before upscaling: interpolation would grow specks past 3×3
+        gray = cv2.medianBlur(gray, MEDIAN_KSIZE)
+    gray, scale = upscale(gray)
+    ink = binarise(gray)
+    skew = 0.0
+    if deskew:
+        skew = estimate_skew(ink)
+        if abs(skew) >= SKEW_MIN_DEG:
+            gray = rotate(gray, skew)
+            ink = binarise(gray)
+        else:
+            skew = 0.0
+    return Prepared(gray, ink, scale, skew)
