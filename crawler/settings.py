@@ -5,6 +5,8 @@ Environment variables override the storage defaults (read by `crawler.config`):
 SQLite file ``<data dir>/nianbaoku.sqlite``).
 """
 
+import os
+
 BOT_NAME = "nianbaoku"
 
 SPIDER_MODULES = ["spiders"]
@@ -49,6 +51,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.challenge.ChallengeMiddleware": 585,
     "crawler.middlewares.encoding.EncodingMiddleware": 588,
     "crawler.middlewares.politeness.PolitenessMiddleware": 610,
+    # Distributed mode only (NotConfigured otherwise): below Retry, a download failed for good leaves
+    # the worker's in-flight record; after the in-process gate, the cross-worker host lease.
+    "crawler.distributed.InflightDoneMiddleware": 540,
+    # Download failures (what Retry gave up on) and redirect loops go on the crawl run
+    # (crawler/middlewares/failures.py).
+    "crawler.middlewares.failures.DownloadFailureRecorder": 545,
+    "crawler.middlewares.failures.RedirectLoopRecorder": 605,
+    "crawler.middlewares.hostlock.RedisHostLock": 612,
 }
 
 # --- Challenge classifier (crawler/middlewares/challenge.py) -----------------------------------
@@ -126,6 +136,7 @@ NIANBAOKU_STORE_RESOLVE_REGIONS = True
 # --- Spider middlewares, extensions (crawler/spidermiddlewares.py, crawler/extensions.py) ---------
 # Above HttpErrorMiddleware (50), so error answers are recorded before it swallows them.
 SPIDER_MIDDLEWARES = {
+    "crawler.distributed.SeedOnceMiddleware": 10,  # distributed mode only
     "crawler.spidermiddlewares.CaptureMiddleware": 60,
 }
 # Every list page becomes a capture too (kind "list"), not only detail pages and attachments.
@@ -133,6 +144,7 @@ NIANBAOKU_LIST_CAPTURES_ENABLED = True
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.WarcExport": 510,
+    "crawler.distributed.FrontierCoordinator": 520,  # distributed mode only; after the run recorder
 }
 # Open/close a crawl_runs row per spider (only when the archive pipeline is on).
 NIANBAOKU_CRAWL_RUN_ENABLED = True
@@ -144,3 +156,26 @@ NIANBAOKU_WARC_PATH = None
 # still fetched, conditionally). Only when the archive pipeline is on.
 NIANBAOKU_INCREMENTAL = True
 NIANBAOKU_KNOWN_URLS = "crawler.incremental.known_urls"
+
+# --- Distributed mode (crawler/distributed.py, crawler/middlewares/hostlock.py) ---------------------
+# Only when REDIS_URL is set: N worker processes share one Redis frontier (scrapy-redis scheduler and
+# duplicate filter, keyed per profile), one per-host lease and one store (DATABASE_URL: PostgreSQL;
+# NIANBAOKU_DATA_DIR on a shared mount). Without REDIS_URL nothing below changes a crawl.
+NIANBAOKU_DISTRIBUTED = False
+# Namespace of every Redis key (a test run, or a second archive on the same Redis, uses its own).
+NIANBAOKU_REDIS_PREFIX = os.environ.get("NIANBAOKU_REDIS_PREFIX") or "nianbaoku"
+# A worker without a heartbeat for this long is dead: its in-flight requests go back in the queue.
+NIANBAOKU_REDIS_ALIVE_TTL = 10.0
+NIANBAOKU_REDIS_HEARTBEAT = 2.0
+if os.environ.get("REDIS_URL"):
+    from crawler.distributed import distributed_settings as _distributed_settings
+
+    globals().update(_distributed_settings(os.environ["REDIS_URL"]))
+
+# --- Scheduled crawls and re-parse (crawler/schedule.py, crawler/reparse.py) ----------------------
+# `crawl --due` takes this lock file in the data dir (a PostgreSQL store uses an advisory lock instead),
+# so a timer firing while the last crawl still runs does nothing.
+NIANBAOKU_CRAWL_LOCK_FILE = "crawl.lock"
+# A profile visited this many hours before its interval is up counts as due: a daily timer that fires a
+# little early must not skip a day. Intervals themselves are per profile (`schedule:` in its YAML).
+NIANBAOKU_SCHEDULE_SLACK_HOURS = 2

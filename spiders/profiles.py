@@ -215,6 +215,20 @@ class FetchRule:
 
 
 @dataclass(frozen=True)
+class ScheduleRule:
+    """How often ``crawl --due`` visits this portal (`crawler.schedule`).
+
+    Reports appear from January (departments, by 31 January) to April (governments by 31 March, plus
+    stragglers), so the peak months are visited every few days and the rest of the year rarely —
+    enough to notice quiet corrections. Months are counted in China time.
+    """
+
+    peak_months: tuple[int, ...] = (1, 2, 3, 4)
+    peak_every_days: float = 3.0
+    off_every_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class PortalProfile:
     """One portal (or one column of it) to crawl for annual reports. Built by `load_profile`."""
 
@@ -234,6 +248,7 @@ class PortalProfile:
     detail: DetailRule = field(default_factory=DetailRule)
     attachments: AttachmentRule = field(default_factory=AttachmentRule)
     fetch: FetchRule = field(default_factory=FetchRule)
+    schedule: ScheduleRule = field(default_factory=ScheduleRule)
     discovery: str = "none"
     status_date: str | None = None
     notes: str = ""
@@ -536,6 +551,28 @@ def _parse_fetch(data: Any, source: str) -> FetchRule:
     )
 
 
+def _parse_schedule(data: Any, source: str) -> ScheduleRule:
+    f = _Fields(data, source, "schedule", [x.name for x in dataclasses.fields(ScheduleRule)])
+    d = ScheduleRule()
+    months = d.peak_months
+    if f.has("peak_months"):
+        raw = f.data["peak_months"]
+        if not isinstance(raw, list) or not all(
+            isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in raw
+        ):
+            raise f.error("peak_months", f"must be a list of month numbers 1..12, got {raw!r}")
+        months = tuple(sorted(set(raw)))
+    rule = ScheduleRule(
+        peak_months=months,
+        peak_every_days=f.float("peak_every_days", d.peak_every_days),
+        off_every_days=f.float("off_every_days", d.off_every_days),
+    )
+    for key in ("peak_every_days", "off_every_days"):
+        if getattr(rule, key) <= 0:
+            raise f.error(key, f"must be a positive number of days, got {getattr(rule, key)!r}")
+    return rule
+
+
 _TOP = (
     "id",
     "agency",
@@ -552,6 +589,7 @@ _TOP = (
     "detail",
     "attachments",
     "fetch",
+    "schedule",
     "discovery",
     "status",
     "status_date",
@@ -604,6 +642,7 @@ def profile_from_dict(data: Any, source: str = "<memory>") -> PortalProfile:
         detail=_parse_detail(f.data.get("detail"), source),
         attachments=_parse_attachments(f.data.get("attachments"), source),
         fetch=_parse_fetch(f.data.get("fetch"), source),
+        schedule=_parse_schedule(f.data.get("schedule"), source),
         discovery=discovery,
         status=f.str("status", required=True, choices=STATUSES),
         status_date=str(status_date) if status_date is not None else None,

@@ -30,10 +30,14 @@ OUTCOME_COLUMNS = ("new", "changed", "unchanged", "blocked", "failed")
 
 @dataclass
 class CrawlJob:
-    """One spider run: a profile (id or loaded `PortalProfile`) and extra spider arguments."""
+    """One spider run: a profile (id or loaded `PortalProfile`) and extra spider arguments.
+
+    `spider` is the spider's name or class (``reparse`` runs a one-URL subclass of the portal spider).
+    """
 
     profile: str | PortalProfile
     kwargs: dict[str, Any] = field(default_factory=dict)
+    spider: str | type = "portal"
 
     @property
     def name(self) -> str:
@@ -50,6 +54,7 @@ class CrawlSummary:
     counts: dict[str, int]
     errors: list[dict[str, Any]]
     stats: dict[str, Any]
+    spider: Any = None  # the spider instance, for callers that read what it collected
 
     @property
     def ok(self) -> bool:
@@ -83,6 +88,7 @@ def _summarise(job: CrawlJob, crawler: Any) -> CrawlSummary:
         counts=run_counts(stats),
         errors=errors,
         stats=stats,
+        spider=getattr(crawler, "spider", None),
     )
 
 
@@ -105,7 +111,7 @@ def run_crawls(
     process = CrawlerProcess(settings)
     crawlers = []
     for job in jobs:
-        crawler = process.create_crawler("portal")
+        crawler = process.create_crawler(job.spider)
         process.crawl(crawler, profile=job.profile, **job.kwargs)
         crawlers.append((job, crawler))
 
@@ -206,12 +212,42 @@ def check_store() -> None:
         raise typer.Exit(1) from exc
 
 
+def _worker_overrides(worker: bool, redis_url: str | None, assignments: list[str]) -> dict[str, Any]:
+    """Settings of ``--set NAME=VALUE`` and of distributed mode (``--worker``/``--redis-url``)."""
+    import os
+
+    from crawler.distributed import distributed_settings
+
+    out: dict[str, Any] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            typer.secho(f"error: --set {item!r}: expected NAME=VALUE", fg="red", err=True)
+            raise typer.Exit(2)
+        out[name.strip()] = value
+    url = redis_url or os.environ.get("REDIS_URL")
+    if worker and not url:
+        typer.secho(
+            "error: --worker needs a shared frontier: set REDIS_URL or give --redis-url", fg="red", err=True
+        )
+        raise typer.Exit(2)
+    if url and (worker or redis_url):
+        out.update(distributed_settings(url))
+    return out
+
+
 def crawl(
     profile: Annotated[
         list[str] | None, typer.Option("--profile", "-p", help="Profile id to crawl (repeatable).")
     ] = None,
     all_profiles: Annotated[
         bool, typer.Option("--all", help="Crawl every profile in the profiles directory.")
+    ] = False,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due", help="Crawl the profiles whose schedule says they are due (cron, one at a time)."
+        ),
     ] = False,
     profiles_dir: Annotated[
         Path | None, typer.Option("--profiles-dir", help="Where profiles live (default: the shipped ones).")
@@ -221,6 +257,21 @@ def crawl(
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Scrapy log level.")] = "WARNING",
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (logs, CI).")] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker",
+            help="One of N workers sharing a Redis frontier (needs REDIS_URL or "
+            "--redis-url; see crawler/distributed.py).",
+        ),
+    ] = False,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="Redis of the shared frontier (default: $REDIS_URL).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE (repeatable), e.g. JOBDIR=crawls/x."),
+    ] = None,
 ) -> None:
     """Crawl portal profiles into the store; print a summary of reports and errors."""
     from rich.console import Console
@@ -229,9 +280,18 @@ def crawl(
 
     console = Console()
     directory = profiles_dir or PROFILES_DIR
-    if bool(profile) == all_profiles:
-        typer.secho("error: crawl: give --profile <id> (one or more) or --all", fg="red", err=True)
+    if sum((bool(profile), all_profiles, due)) != 1:
+        typer.secho("error: crawl: give --profile <id> (one or more), --all or --due", fg="red", err=True)
         raise typer.Exit(2)
+    extra = _worker_overrides(worker, redis_url, set_ or [])  # a bad option fails before any work
+    if due:  # crawler/schedule.py: the due profiles only, under a lock
+        from crawler.schedule import crawl_due
+
+        settings = {"LOG_LEVEL": log_level.upper(), **extra}
+        if warc:
+            settings["NIANBAOKU_WARC_PATH"] = str(warc)
+        code = crawl_due(Path(directory), overrides=settings, console=console, progress=not no_progress)
+        raise typer.Exit(code)
     ids = list(profile or []) or sorted(p.stem for p in Path(directory).glob("*.yaml"))
     jobs = []
     for pid in ids:
@@ -252,6 +312,7 @@ def crawl(
     overrides: dict[str, Any] = {"LOG_LEVEL": log_level.upper()}
     if warc:
         overrides["NIANBAOKU_WARC_PATH"] = str(warc)
+    overrides.update(extra)
     summaries = run_crawls(jobs, overrides=overrides, console=console, progress=not no_progress)
     render_summary(summaries, console)
     if not all(s.ok for s in summaries):
