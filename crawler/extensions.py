@@ -6,6 +6,11 @@ flushed — with:
 
 - status ``finished`` when Scrapy's close reason is ``finished``, else ``interrupted`` (Ctrl-C,
   ``CLOSESPIDER_*``, shutdown); a crawl that raised before any request is ``failed``;
+- a crawl killed outright (kill -9, power loss) never closes its run, so when a crawl of a profile
+  starts, the runs of that profile still ``running`` whose process is gone are closed ``interrupted``
+  first (`stale_runs`: the run notes its ``worker_pid``; a run whose pid is alive on this machine is
+  left alone). In distributed mode (`crawler.distributed`) runs of other workers are never touched
+  here: the frontier coordinator interrupts a worker's run once its heartbeat has stopped;
 - counts: report outcomes (new / changed / unchanged / blocked / failed), requests, responses,
   captures, list pages, parse errors;
 - errors: the pipelines' entries (``parse:<kind>``, ``store:failed``, ``archive:<Exception>``, with URL and
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -77,6 +83,60 @@ def blocked_errors(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"error": f"blocked:{kind}", "url": url} for url, kind in stats.get(LEDGER_KEY) or []]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_runs(session: Any, profile: str) -> list[Any]:
+    """Runs of `profile` still ``running`` whose process is gone (no ``worker_pid`` alive here)."""
+    from sqlalchemy import select
+
+    from storage.models import CrawlRun
+
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.profile == profile, CrawlRun.status == "running"))
+    stale = []
+    for run in runs:
+        pid = (run.counts or {}).get("worker_pid")
+        if not (isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid)):
+            stale.append(run)
+    return stale
+
+
+def interrupt_runs(session: Any, run_ids: list[int], *, reason: str) -> int:
+    """Close the given runs that are still ``running`` as ``interrupted``, with an ``interrupted``
+    error entry saying why (their counts are what they were: the process died before writing more)."""
+    from storage.models import CrawlRun
+    from storage.repository import finish_crawl_run
+
+    closed = 0
+    for run_id in run_ids:
+        run = session.get(CrawlRun, run_id)
+        if run is None or run.status != "running":
+            continue
+        finish_crawl_run(session, run, status="interrupted", errors=[{"error": "interrupted", "url": None,
+                                                                      "reason": reason}])
+        logger.warning("Crawl run #%s of %s was left running (%s): marked interrupted", run_id,
+                       run.profile, reason)
+        closed += 1
+    return closed
+
+
+def list_end_errors(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """``list:max_pages``: paging stopped at the profile's ``pagination.max_pages`` — the list may go on
+    (or never end: a broken pager). Other list ends (last page, stub, all seen) are normal."""
+    n = int(stats.get("nianbaoku/list_end/max_pages") or 0)
+    if not n:
+        return []
+    return [{"error": "list:max_pages", "url": None,
+             "reason": f"paging stopped {n}× at pagination.max_pages; the list may be longer or never end"}]
+
+
 class CrawlRunRecorder:
     """Opens and closes the crawl run of each spider; see the module docstring."""
 
@@ -98,11 +158,20 @@ class CrawlRunRecorder:
         return o
 
     def spider_opened(self, spider: Spider) -> None:
-        from storage.repository import start_crawl_run
+        from storage.repository import start_crawl_run, update_crawl_run
 
         profile = getattr(getattr(spider, "profile", None), "id", None) or spider.name
         store = crawl_store(self.crawler)
-        self.run_id = store.run(lambda s: start_crawl_run(s, profile).id)
+        distributed = self.crawler.settings.getbool("NIANBAOKU_DISTRIBUTED")
+
+        def start(session: Any) -> int:
+            if not distributed:
+                interrupt_runs(session, [r.id for r in stale_runs(session, profile)], reason="process gone")
+            run = start_crawl_run(session, profile)
+            update_crawl_run(session, run, counts={"worker_pid": os.getpid()})
+            return run.id
+
+        self.run_id = store.run(start)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(RUN_ID_KEY, self.run_id)
 
@@ -115,7 +184,7 @@ class CrawlRunRecorder:
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         status = "finished" if reason == "finished" else "interrupted"
-        errors = run_errors(self.crawler.stats) + blocked_errors(stats)
+        errors = run_errors(self.crawler.stats) + blocked_errors(stats) + list_end_errors(stats)
         counts = run_counts(stats)
 
         def finish(session: Any) -> None:
@@ -229,4 +298,13 @@ class WarcExport:
             self.fh.close()
 
 
-__all__ = ["CrawlRunRecorder", "WarcExport", "blocked_errors", "run_counts", "write_exchange"]
+__all__ = [
+    "CrawlRunRecorder",
+    "WarcExport",
+    "blocked_errors",
+    "interrupt_runs",
+    "list_end_errors",
+    "run_counts",
+    "stale_runs",
+    "write_exchange",
+]

@@ -17,10 +17,12 @@ Every site also serves: ``/robots.txt``; fake challenge routes ``/waf/412`` (瑞
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
@@ -50,6 +52,9 @@ class Resp:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: dt.datetime | None = None  # enables conditional GET (ETag from the body)
+    # Raw mode (tests/replica/faults.py): the handler sends status + `headers` as given (no
+    # Content-Length of its own) and then lets `stream` write — or not write — the body itself.
+    stream: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
 Handler = Callable[["Site", Req, re.Match[str]], Resp]
@@ -80,6 +85,13 @@ class Site:
         self.challenge: str | None = None
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+        # Scale/fault knobs: seconds each response is held back (a slow portal, so a crawl can be
+        # killed half-way), the concurrent requests seen at peak, and `faults` (tests/replica/faults.py)
+        # consulted before the routes.
+        self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.faults: Callable[[Site, Req], Resp | None] | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +122,10 @@ class Site:
             )
         if self.challenge:
             return CHALLENGES[self.challenge]()
+        if self.faults is not None:
+            faulty = self.faults(self, req)
+            if faulty is not None:
+                return faulty
         m = re.match(r"^/waf/([\w-]+)$", req.path)
         if m and m.group(1) in CHALLENGES:
             return CHALLENGES[m.group(1)]()
@@ -208,10 +224,28 @@ class _Handler(BaseHTTPRequestHandler):
             {k.lower(): v for k, v in self.headers.items()},
             raw=self.path,
         )
+        with site.lock:
+            site.in_flight += 1
+            site.max_in_flight = max(site.max_in_flight, site.in_flight)
         try:
+            if site.delay and parts.path != "/robots.txt":
+                time.sleep(site.delay)  # a slow portal (this is the server's thread, not the client's)
             resp = site.dispatch(req)
         except Exception as exc:  # a replica bug must show as a 500, not hang the client
             resp = Resp(500, f"replica error: {exc!r}".encode(), {"Content-Type": "text/plain"})
+        finally:
+            with site.lock:
+                site.in_flight -= 1
+        if resp.stream is not None:
+            if resp.status:  # status 0: the stream answers from the first byte (or not at all)
+                self.send_response(resp.status)
+                for k, v in resp.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+            with contextlib.suppress(OSError):  # the client gave up (a size cap …): expected here
+                resp.stream(self)
+            self.close_connection = True
+            return
         resp = _conditional(req, resp)
         self.send_response(resp.status)
         for k, v in resp.headers.items():
