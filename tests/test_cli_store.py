@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from crawler.config import PROJECT_ROOT, resolve
+from crawler.config import resolve
 from storage import migrate
 from storage.db import open_store
 from storage.repository import (
@@ -22,19 +19,7 @@ from storage.repository import (
     store_capture,
     upsert_agency,
 )
-
-
-def crawler(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(NIANBAOKU_DATA_DIR=str(data_dir), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.cli import run_crawler as crawler
 
 
 @pytest.fixture

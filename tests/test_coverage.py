@@ -4,16 +4,13 @@ hand-built store, the deadlines, the CSV and the PNG."""
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from crawler.config import PROJECT_ROOT, resolve
+from crawler.config import resolve
 from storage.coverage import (
     BLOCKED,
     COLLECTED,
@@ -30,6 +27,7 @@ from storage.db import Store, open_store
 from storage.heatmap import cjk_font, render_png
 from storage.repository import finish_crawl_run, start_crawl_run
 from storage.selection import Selection
+from tests.cli import run_crawler as _crawler
 from tests.store_fill import add_report, synthetic_result
 
 DEPT = "湖州市吴兴区人力资源和社会保障局"  # department, 330502
@@ -211,17 +209,6 @@ def test_empty_store_draws_an_empty_matrix(store: Store, tmp_path: Path) -> None
     assert (tmp_path / "empty.png").stat().st_size > 0
 
 
-def _crawler(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(NIANBAOKU_DATA_DIR=str(data_dir), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_coverage_command(tmp_path: Path) -> None:

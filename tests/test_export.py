@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from storage.exporters import EXPORTS, FORMATS, ExportError, data_dictionary, ex
 from storage.queries import iter_cell_rows, read_session, refresh_all_cross_year_checks
 from storage.repository import find_agency
 from storage.selection import Selection, SelectionError, parse_years, region_prefix
+from tests.cli import run_crawler
 from tests.store_fill import T0, add_report, forged_result, synthetic_result
 
 WUXING = "湖州市吴兴区人力资源和社会保障局"
@@ -381,16 +380,7 @@ def test_export_streams_with_flat_memory(store: Store, tmp_path: Path) -> None:
 
 
 def _crawler(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(NIANBAOKU_DATA_DIR=str(data_dir), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_crawler(data_dir, *args, columns=200)
 
 
 def test_export_command(tmp_path: Path) -> None:

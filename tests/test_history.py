@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from crawler.config import PROJECT_ROOT, resolve
+from crawler.config import resolve
 from parsers.schema import T3_COL_KEYS
 from storage.db import Store, open_store
 from storage.history import ADDED, CHANGED, REMOVED, CellChange, UnknownAgency, diff_cells, report_history
 from storage.models import CrossYearCheck
 from storage.queries import refresh_cross_year_checks, reports_of
 from storage.repository import find_agency, record_parse
+from tests.cli import run_crawler
 from tests.store_fill import T0, add_report, synthetic_result
 
 AGENCY = "湖州市吴兴区人力资源和社会保障局"
@@ -197,16 +196,7 @@ def test_a_corrected_parse_makes_the_cross_year_checks_stale(store: Store) -> No
 
 
 def _crawler(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(NIANBAOKU_DATA_DIR=str(data_dir), COLUMNS="220", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_crawler(data_dir, *args, columns=220)
 
 
 def test_history_command(tmp_path: Path) -> None:
