@@ -132,7 +132,9 @@ def crawl(replica: ReplicaServer, n_workers: int, db_url: str, data_dir: Path, w
         run.responses = sum(int(c.get("responses") or 0) for c in runs)
         run.requests = sum(int(c.get("requests") or 0) for c in runs)
         run.reports = int(conn.execute(select(func.count(Report.id))).scalar() or 0)
-        run.db_bytes = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
+        if engine.dialect.name == "postgresql":  # crawl_bench.py also runs it on SQLite
+            size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+            run.db_bytes = int(size or 0)
     engine.dispose()
     run.blob_bytes = _dir_bytes(data_dir / "blobs")
     return run

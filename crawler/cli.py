@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
 # sub-command groups: name -> "module:typer_app"
 GROUPS: dict[str, str] = {
     "db": "crawler.commands.db:app",
+    "profiles": "crawler.commands.profiles:app",
 }
 
 

@@ -66,6 +66,9 @@ class SiteSpec:
     full_files: int = 4  # this many attachments are whole forged reports; the rest are small files
     seed: int = 1
     options: dict = field(default_factory=dict)
+    # (agency, year) reports the portal never published — a gap `coverage` must show as missing. The
+    # other rows (and their keys) are the same as without the gap.
+    omit: frozenset[tuple[str, int]] = frozenset()
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -125,6 +128,8 @@ def build_items(spec: SiteSpec) -> list[Item]:
             published = dt.date(year + 1, rng.choice((1, 1, 2, 3)), rng.randint(1, 28))
             title = rng.choice(_REPORT_TITLES).format(agency=agency, year=year)
             attachment = rng.choice(("pdf", "docx", None)) if spec.attachments else None
+            if (agency, year) in spec.omit:
+                continue
             items.append(Item(key, title, published, True, agency, year, attachment=attachment))
     if items and spec.attachments:
         items[0].attachment = "pdf"
