@@ -219,7 +219,9 @@ def normalise_agency(raw: str | None) -> str | None:
     a = re.sub(r"(?:关于|的|之)$", "", a).rstrip("。.,，:：;；、-_")
     if to_simplified(a) != a and _looks_traditional(a):
         a = to_simplified(a)
-    if len(a) < 2 or len(a) > 40 or _PRONOUN.match(a) or re.search(r"\d|信息公开|年度报告", a):
+    # digits mean a date or a year glued on — except a numbered office (第3街道办事处, 第12中队)
+    probe = re.sub(r"第\d+", "", a)
+    if len(a) < 2 or len(a) > 40 or _PRONOUN.match(a) or re.search(r"\d|信息公开|年度报告", probe):
         return None
     if _SENTENCE_PUNCT.search(a):
         return None

@@ -311,3 +311,15 @@ def test_page_furniture_before_the_title_is_not_part_of_the_agency() -> None:
         meta={"title": title},
     )
     assert extract_meta(doc).agency == "宁波市江北区司法局"
+
+
+def test_a_numbered_office_keeps_its_number() -> None:
+    """Regression (crawl bench): 第418街道办事处 was rejected as a non-name (digits), so every numbered
+    office fell back to the portal's agency and their reports merged."""
+    assert parse_title("宁波市镇海区第418街道办事处2024年度政府信息公开工作年度报告") == (
+        "宁波市镇海区第418街道办事处",
+        2024,
+    )
+    assert parse_title("宁波市镇海区第419街道办事处2024年度政府信息公开工作年度报告")[0] != parse_title(
+        "宁波市镇海区第418街道办事处2024年度政府信息公开工作年度报告"
+    )[0]
