@@ -20,7 +20,10 @@ GOV2021 = "gov2021"
 GOV2019 = "gov2019"
 LEGACY_2014 = "legacy_2014"
 LEGACY_2008 = "legacy_2008"
-UNKNOWN = "unknown"
+#: format-spec §1.2 step 5: no table found; narrative only, or tables are images or attachments
+UNKNOWN = "unknown_free_text"
+#: every spelling of "no format detected", including the pre-2026-11-27 value ``unknown`` in stored parses
+UNDETECTED = frozenset({"", "unknown", UNKNOWN})
 ERAS = (GOV2021, GOV2019, LEGACY_2014, LEGACY_2008, UNKNOWN)
 _BOTH = frozenset({GOV2021, GOV2019})
 

@@ -176,9 +176,13 @@ class CoverageMatrix:
         raise KeyError(agency)
 
 
+#: "no format detected" as stored: "unknown" before 2026-11-27, format-spec §1.2's name since
+_UNDETECTED = (None, "", "unknown", "unknown_free_text")
+
+
 def report_state(fact: ReportFact, kind: str | None) -> str:
     """The state one current report puts its (agency, year) in (see the module docstring)."""
-    readable = fact.parsed and (fact.n_cells > 0 or (fact.format_version not in (None, "", "unknown")))
+    readable = fact.parsed and (fact.n_cells > 0 or fact.format_version not in _UNDETECTED)
     if not readable:
         return UNPARSEABLE
     return LATE if is_late(fact.stat_year, kind, fact.published_date) else COLLECTED

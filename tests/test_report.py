@@ -103,3 +103,18 @@ def test_garbage_is_a_named_error() -> None:
         parse(b"")
     with pytest.raises(ParseError):
         parse(b"%PDF-1.4\n%broken")
+
+
+@pytest.mark.parametrize(
+    ("year", "want"),
+    [(2023, "unknown_free_text"), (2016, "legacy_2008")],
+)
+def test_narrative_only_report_era(year: int, want: str) -> None:
+    """format-spec §1.2 step 5: no table at all → legacy_2008 up to 2018, else ``unknown_free_text``."""
+    text = (
+        f"某县人民政府{year}年政府信息公开工作年度报告\n一、总体情况\n{year}年，我县认真贯彻落实《条例》，"
+        "主动公开政府信息。\n二、存在的主要问题及改进情况\n公开内容仍需细化。\n"
+    )
+    parsed = parse(text.encode("utf-8"), url="http://example.gov.cn/a.txt", content_type="text/plain")
+    assert parsed.report["stat_year"] == year
+    assert parsed.report["format_version"] == want

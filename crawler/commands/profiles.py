@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from parsers import schema
+
 if TYPE_CHECKING:
     from rich.console import Console
     from scrapy.crawler import Crawler
@@ -115,7 +117,7 @@ class CheckRecorder:
 
 
 def _detected(fmt: str | None) -> bool:
-    return bool(fmt) and fmt != "unknown"
+    return bool(fmt) and fmt not in schema.UNDETECTED
 
 
 # --- findings and verdict ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 
 from crawler.pipelines import record_error
+from parsers import schema
 from parsers.errors import ChallengePage, ParseError
 from parsers.report import ParseOptions, parse
 
@@ -125,7 +126,7 @@ def fill_score(parsed: Mapping[str, Any] | None) -> tuple[int, int]:
     cells = parsed.get("cells") or {}
     valued = sum(1 for c in cells.values() if isinstance(c, Mapping) and c.get("value") is not None)
     fmt = (parsed.get("report") or {}).get("format_version")
-    return (valued, int(bool(fmt) and fmt != "unknown"))
+    return (valued, int(bool(fmt) and fmt not in schema.UNDETECTED))
 
 
 def better_parse(candidate: Mapping[str, Any] | None, incumbent: Mapping[str, Any] | None) -> bool:
