@@ -20,7 +20,9 @@ Named stages, every intermediate kept on a `PageLayout` so a failed page can be 
 4. ``peel_prose_rows``: Word often draws the body text frame and the table with one border, so the
    "table" starts or ends with full-width single-cell rows of prose. One-column grids and such rows
    (long, or containing 。) go back to body text; the last full-width row before the first real row
-   (e.g. 第二十条第（一）项) stays with the table.
+   (e.g. 第二十条第（一）项) stays with the table. ``stray_border``: a column border drawn in one row
+   only, between the two halves of a split figure, makes that row one cell longer instead of copying
+   every other row's cell across it.
 5. ``chars_to_lines`` / ``lines_to_paragraphs``: body characters grouped into lines by baseline, CJK
    joined without spaces, lines joined into paragraphs (a new one on indent, short previous line or
    a wide gap); page numbers (``— 4 —``, ``第3页``) dropped.
@@ -302,20 +304,59 @@ def peel_prose_rows(g: Grid, texts: list[list[str]], flow: list[dict]) -> tuple[
     return (start, stop) if stop > start else None
 
 
+_DIGITS_ONLY_RE = re.compile(r"^\d+$")
+
+
+def stray_border(g: Grid, texts: list[list[str]], rows: tuple[int, int]) -> tuple[int, int] | None:
+    """``(row, col)`` when column border `col` is drawn in one row only, between two figures; else None.
+
+    Why: a row typed with one cell too many (a figure's digits either side of an extra rule, ``1`` |
+    ``2``) makes pdfplumber's grid one column wider, and every other row then *copies* its cell across
+    the stray border — a copied figure no later stage can tell from a printed one, so the whole table
+    loses its shape. A Word table is ragged per row, so the faithful reading is the one HTML would give:
+    that row has one cell more than its siblings (`parsers.repair` re-segments such a row by the table's
+    identities, or flags it). Only a border between two pure-digit cells of one row, with at least three
+    other rows spanning it and no merge of that row reaching into another row, is taken as stray."""
+    start, stop = rows
+    for k in range(1, g.n_cols):
+        users = [r for r in range(start, stop) if g.origin[r][k] == (r, k)]
+        if len(users) != 1 or stop - start < 4:
+            continue
+        r0 = users[0]
+        if any(g.origin[r][k] != g.origin[r][k - 1] for r in range(start, stop) if r != r0):
+            continue
+        left = g.origin[r0][k - 1]
+        figures = (texts[r0][k], texts[r0][left[1]])
+        if left[0] != r0 or not all(_DIGITS_ONLY_RE.match(t) for t in figures):
+            continue
+        if any(
+            (g.origin[r][c][0] == r0) != (r == r0) for r in range(start, stop) for c in range(k - 1, g.n_cols)
+        ):
+            continue  # a merge reaching from that row into another: positions would not line up
+        return r0, k
+    return None
+
+
 def grid_to_table(g: Grid, texts: list[list[str]], rows: tuple[int, int], t_idx: int) -> Table:
     start, stop = rows
+    stray = stray_border(g, texts, rows)
     out: list[list[Cell]] = []
     for r in range(start, stop):
         row = []
         for c in range(g.n_cols):
             o_r, o_c = g.origin[r][c]
+            if stray is not None and r != stray[0] and c == stray[1]:
+                continue  # the copy across a stray border: this row is one cell shorter (padded below)
             if o_r < start:  # covered by a peeled row: the position is empty in what remains
                 row.append(Cell("", {"pad": True}))
                 continue
             box = g.boxes[o_r][o_c]
             src = {"page": g.page, "bbox": [round(v, 2) for v in box]} if box else {"pad": True}
-            span = None if (o_r, o_c) == (r, c) else (o_r - start, o_c)
+            shift = 1 if stray is not None and r != stray[0] and o_c > stray[1] else 0
+            span = None if (o_r, o_c) == (r, c) else (o_r - start, o_c - shift)
             row.append(Cell(texts[o_r][o_c], src, span))
+        if len(row) < g.n_cols:
+            row.append(Cell("", {"pad": True}))
         out.append(row)
     first = g.boxes[start][0] or g.bbox
     bbox = [round(v, 2) for v in (g.bbox[0], first[1], g.bbox[2], g.bbox[3])]
