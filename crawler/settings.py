@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Distributed mode only (NotConfigured otherwise): below Retry, a download failed for good leaves
     # the worker's in-flight record; after the in-process gate, the cross-worker host lease.
     "crawler.distributed.InflightDoneMiddleware": 540,
+    "crawler.jobdir.JobdirDoneMiddleware": 541,  # the same for a JOBDIR crawl (crawler/jobdir.py)
     # Download failures (what Retry gave up on) and redirect loops go on the crawl run
     # (crawler/middlewares/failures.py).
     "crawler.middlewares.failures.DownloadFailureRecorder": 545,
@@ -137,6 +138,7 @@ NIANBAOKU_STORE_RESOLVE_REGIONS = True
 # Above HttpErrorMiddleware (50), so error answers are recorded before it swallows them.
 SPIDER_MIDDLEWARES = {
     "crawler.distributed.SeedOnceMiddleware": 10,  # distributed mode only
+    "crawler.jobdir.JobdirOutputMiddleware": 11,  # JOBDIR crawls only (crawler/jobdir.py)
     "crawler.spidermiddlewares.CaptureMiddleware": 60,
 }
 # Every list page becomes a capture too (kind "list"), not only detail pages and attachments.
@@ -156,6 +158,14 @@ NIANBAOKU_WARC_PATH = None
 # still fetched, conditionally). Only when the archive pipeline is on.
 NIANBAOKU_INCREMENTAL = True
 NIANBAOKU_KNOWN_URLS = "crawler.incremental.known_urls"
+
+# --- Resume of a single-machine crawl (crawler/jobdir.py) ------------------------------------------
+# With JOBDIR set (`crawl --jobdir DIR`), the frontier and duplicate filter live in DIR/frontier.sqlite,
+# written as the crawl goes, so a crawl killed outright (kill -9) resumes when started again — Scrapy's
+# own JOBDIR queues survive only a graceful stop. Without JOBDIR this is Scrapy's default scheduler.
+# Distributed mode replaces it with the Redis scheduler (below).
+SCHEDULER = "crawler.jobdir.JobdirScheduler"
+JOBDIR = None
 
 # --- Distributed mode (crawler/distributed.py, crawler/middlewares/hostlock.py) ---------------------
 # Only when REDIS_URL is set: N worker processes share one Redis frontier (scrapy-redis scheduler and

@@ -5,6 +5,8 @@ It runs the same spider, middlewares and pipelines as ``scrapy crawl portal -a p
 project settings, `crawler.settings`), several profiles side by side in one Scrapy `CrawlerProcess`.
 The store is the one `crawler.config.resolve()` finds (``NIANBAOKU_DATA_DIR``, ``DATABASE_URL``).
 ``--warc PATH`` also writes every response and its request to a WARC file (`crawler.extensions`).
+``--jobdir DIR`` keeps the frontier on disk, crash-safe, so the crawl resumes after a stop or a kill
+(`crawler.jobdir`).
 
 `run_crawls` is the reusable part (the ``demo`` command calls it with replica profiles): it takes
 `CrawlJob`s and setting overrides and returns one `CrawlSummary` per job.
@@ -270,7 +272,16 @@ def crawl(
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE (repeatable), e.g. JOBDIR=crawls/x."),
+        typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE (repeatable), e.g. DOWNLOAD_DELAY=5."),
+    ] = None,
+    jobdir: Annotated[
+        Path | None,
+        typer.Option(
+            "--jobdir",
+            help="Keep the crawl's queue and duplicate filter in this directory (one per profile), so a "
+            "crawl stopped by Ctrl-C, SIGTERM or kill -9 resumes when the same command runs again; "
+            "cleared when the crawl finishes (crawler/jobdir.py).",
+        ),
     ] = None,
 ) -> None:
     """Crawl portal profiles into the store; print a summary of reports and errors."""
@@ -284,6 +295,12 @@ def crawl(
         typer.secho("error: crawl: give --profile <id> (one or more), --all or --due", fg="red", err=True)
         raise typer.Exit(2)
     extra = _worker_overrides(worker, redis_url, set_ or [])  # a bad option fails before any work
+    if jobdir is not None:
+        if extra.get("NIANBAOKU_DISTRIBUTED") or due or all_profiles or len(profile or []) != 1:
+            typer.secho("error: --jobdir: one directory holds one crawl: give one --profile, without "
+                        "--all, --due or a Redis frontier (which resumes on its own)", fg="red", err=True)
+            raise typer.Exit(2)
+        extra["JOBDIR"] = str(jobdir)
     if due:  # crawler/schedule.py: the due profiles only, under a lock
         from crawler.schedule import crawl_due
 
