@@ -19,12 +19,12 @@ imported file, else the detail page; the lowest id among equals (`_source_captur
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, Table, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import aggregate_strings
 
@@ -623,3 +623,83 @@ def read_session(store: Store) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+# --- the archive sweep (``db verify``) --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRef:
+    """A capture as the sweep names it to a person: enough to find it and fetch its bytes again."""
+
+    id: int
+    url: str
+    kind: str
+    sha256: str
+    profile: str | None
+    """The profile of the crawl run that fetched it (None for imports and reparse fetches)."""
+
+
+def _digest_key(session: Session) -> Any:
+    """`Capture.sha256` in byte order on every backend.
+
+    Why: the sweep merges the digests from the database with the archive's files, which it walks in
+    Python's (byte) order. SQLite compares text bytewise already; PostgreSQL uses the database's
+    collation, which need not be bytewise, so the column is compared under ``COLLATE "C"`` there.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return Capture.sha256.collate("C")
+    return Capture.sha256
+
+
+def capture_totals(session: Session) -> tuple[int, int]:
+    """(captures, distinct digests they refer to) — the sweep's progress totals."""
+    row = session.execute(select(func.count(Capture.id), func.count(Capture.sha256.distinct()))).one()
+    return int(row[0]), int(row[1])
+
+
+def capture_digest_page(session: Session, after: str | None, limit: int) -> list[str]:
+    """The next `limit` distinct capture digests greater than `after`, in byte order (keyset paging:
+    each page is a short query, so a sweep of hours holds no transaction open)."""
+    key = _digest_key(session)
+    query = select(Capture.sha256).group_by(Capture.sha256).order_by(key).limit(limit)
+    if after is not None:
+        query = query.where(key > after)
+    return list(session.scalars(query))
+
+
+def captures_of_digests(session: Session, digests: Sequence[str]) -> dict[str, list[CaptureRef]]:
+    """The captures whose bytes are each of `digests` (by id), with their crawl profile."""
+    found: dict[str, list[CaptureRef]] = {digest: [] for digest in digests}
+    if not digests:
+        return found
+    rows = session.execute(
+        select(Capture.id, Capture.url, Capture.kind, Capture.sha256, CrawlRun.profile)
+        .outerjoin(CrawlRun, CrawlRun.id == Capture.crawl_run_id)
+        .where(Capture.sha256.in_(list(digests)))
+        .order_by(Capture.id)
+    )
+    for row in rows:
+        found[row.sha256].append(CaptureRef(row.id, row.url, row.kind, row.sha256, row.profile))
+    return found
+
+
+def digest_is_referenced(session: Session, sha256: str) -> bool:
+    """Whether any capture refers to `sha256` now (re-checked just before an orphan is deleted)."""
+    return session.scalar(select(Capture.id).where(Capture.sha256 == sha256).limit(1)) is not None
+
+
+# --- copying a store table by table (``serve`` snapshots) -------------------------------------------
+
+
+def table_row_count(session: Session, table: Table) -> int:
+    """How many rows `table` holds."""
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def iter_table_rows(
+    session: Session, table: Table, *, batch: int = DEFAULT_BATCH
+) -> Iterator[Mapping[str, Any]]:
+    """Every row of `table` in primary-key order, streamed in batches, keyed by column name, values
+    as the models' types return them (aware datetimes, decoded JSON) — ready to insert elsewhere."""
+    return _stream(session, select(table).order_by(*table.primary_key.columns), batch)

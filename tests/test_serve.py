@@ -509,7 +509,9 @@ def test_only_a_sqlite_store_with_a_current_schema_is_served(tmp_path: Path, arc
         check_servable(ServedStore(copy, tmp_path / "blobs"))
 
 
-def test_serve_refuses_postgres_in_one_line(tmp_path: Path) -> None:
+def test_serve_reports_an_unreachable_postgres_in_one_line(tmp_path: Path) -> None:
+    """A PostgreSQL store is served through a SQLite snapshot (tests/test_serve_pg.py); one that cannot
+    be reached fails with one error line, not a traceback."""
     env = _env(tmp_path, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
     done = subprocess.run(
         [sys.executable, "-m", "crawler", "serve", "--no-open"],
@@ -520,6 +522,7 @@ def test_serve_refuses_postgres_in_one_line(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: Datasette serves SQLite") and "export" in lines[0]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: could not take a snapshot of the store at")
+    assert "postgresql+psycopg://postgres@127.0.0.1:1/none" in errors[0]
     assert "Traceback" not in done.stderr

@@ -42,13 +42,14 @@ class ServedStore:
 
 
 def sqlite_path(database_url: str) -> Path:
-    """The file of a ``sqlite:///…`` URL; `NotServable` for any other backend or an in-memory store."""
+    """The file of a ``sqlite:///…`` URL; `NotServable` for any other backend (whose stores ``serve``
+    snapshots into SQLite, `storage.snapshot`) or an in-memory store."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         raise NotServable(
             f"Datasette serves SQLite files and the store is on {url.get_backend_name()} "
-            f"({url.render_as_string(hide_password=True)}); serve a SQLite store instead "
-            "(unset DATABASE_URL), or export the data with `python -m crawler export`"
+            f"({url.render_as_string(hide_password=True)}); `python -m crawler serve` copies such a store "
+            "into a SQLite snapshot first (storage.snapshot)"
         )
     if not url.database or url.database == ":memory:":
         raise NotServable("an in-memory SQLite store cannot be served: point DATABASE_URL at a file")
