@@ -26,6 +26,18 @@ None or several → the cells keep what was read (absent rows: value null) with 
 ``extraction_suspect``. Rows are solved one at a time, each solved row becoming known for the next
 round, so two damaged rows of one table can still be repaired when each is pinned by clean rows.
 
+Table 四 (format-spec §5, §7.2): a data row (15 numbers, or 5 / 10 in transposed and split layouts) is
+a suspect when it spans, when a spaced or long figure sits beside empty value cells and its identity does
+not hold as read (fails, or cannot be assessed for the blanks), with a digit for every cell; or when
+mapping dropped it (a cell too many or too few), its keys then taken from its group label or the header
+above it. Groups of five that show no damage and hold their identity are kept as read, so one glued
+group is searched alone. The search is depth-first and tests each identity as soon as its last cell of
+the row is placed (a group's 总计), so a 15-number glue — C(29, 14) segmentations — is pruned group by
+group (`MAX_STEPS`); it excludes nothing the full test would keep, so "exactly one" stays exact.
+
+Table 二 has no identity (§7.3): a row with a figure under no column (a split) or spaced digits beside an
+empty cell is flagged ``extraction_suspect`` as read, never repaired (`t2_doubts`).
+
 A report whose clean cells break a rule (corpus 001's table 四) has no suspect row: its FAIL stays
 ``source_inconsistent``.
 """
@@ -36,19 +48,22 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from parsers import schema
 from parsers.checks import LENIENT, EvalContext, Rule, evaluate_rule, linear_rules
 from parsers.labels import match_group, match_row
-from parsers.tables import GridRow, LogicalTable, TableExtraction
+from parsers.tables import GridRow, LogicalTable, TableExtraction, resolve_t4_columns
 from parsers.values import is_value_text, parse_value
 
 REPAIRED = "repaired_by_constraint"
 SUSPECT = "extraction_suspect"
 MAX_CANDIDATES = 50_000  # readings tried per row; a row with more stays extraction_suspect
+# partial readings (cells placed so far) the pruned search may visit per row: a glued 15-number table 四
+# row has tens of millions of segmentations, but each group of five is cut short by its own total
+MAX_STEPS = 400_000
 MAX_ROUNDS = 4
 
 _BLANKISH = frozenset({"blank", "dash", "slash"})
@@ -143,9 +158,15 @@ def _t3_parent(row_key: str) -> str | None:
 
 
 def find_suspects(
-    ex: TableExtraction, cells: Mapping[str, Mapping[str, Any]], failing: set[str]
+    ex: TableExtraction,
+    cells: Mapping[str, Mapping[str, Any]],
+    failing: set[str],
+    passing: set[str] | None = None,
 ) -> list[Suspect]:
-    """Rows whose own text shows split or glued digits (see the module docstring)."""
+    """Rows whose own text shows split or glued digits (see the module docstring).
+
+    `passing` (keys of identities that hold as read) lets a table 四 glue be a suspect when its identity
+    is merely not assessable: a row read as one long figure and blanks has nothing to fail against."""
     by_row: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for k, c in cells.items():
         src = c.get("src") or {}
@@ -156,7 +177,7 @@ def find_suspects(
     for t in ex.tables:
         if t.kind not in ("t3", "t4", "legacy"):
             continue
-        out += _table_suspects(t, cells, by_row, failing)
+        out += _table_suspects(t, cells, by_row, failing, passing or set())
     return out
 
 
@@ -174,17 +195,27 @@ def _table_suspects(
     cells: Mapping[str, Mapping[str, Any]],
     by_row: Mapping[tuple[int, int], list[tuple[int, str]]],
     failing: set[str],
+    passing: set[str],
 ) -> list[Suspect]:
     out: list[Suspect] = []
     cols = _t3_columns(t, by_row) if t.kind == "t3" else []
     group: str | None = None
+    header_rows: list[GridRow] = []  # table 四: the label rows above the current data row
+    after_data = False
     for r in t.rows:
         vals, spanned = _value_cells(r)
         texts = [_text(c) for _, c in vals]
         if not any(ch.isdigit() for tx in texts for ch in tx):
+            if after_data:
+                header_rows, after_data = [], False
+            header_rows.append(r)
             continue
+        after_data = True
         mapped = sorted(by_row.get((r.table_idx, r.row_idx), []))
         keys = [k for _, k in mapped]
+        if t.kind == "t4":
+            out += _t4_suspect(t, r, vals, spanned, mapped, cells, header_rows, failing, passing)
+            continue
         if t.kind == "t3" and keys:
             group = _t3_parent(_row_prefix(keys[0]).removeprefix("applications.")) or group
         if keys:
@@ -209,6 +240,171 @@ def _table_suspects(
         tokens, raws = _tokens(r, vals, drop_blanks=True)
         src = {"table_idx": r.table_idx, "row_idx": r.row_idx}
         out.append(Suspect("t3", r.table_idx, r.row_idx, want, tokens, raws, "dropped", False, src))
+    return out
+
+
+def _t4_suspect(
+    t: LogicalTable,
+    r: GridRow,
+    vals: list[tuple[int, Any]],
+    spanned: bool,
+    mapped: list[tuple[int, str]],
+    cells: Mapping[str, Mapping[str, Any]],
+    header_rows: list[GridRow],
+    failing: set[str],
+    passing: set[str],
+) -> list[Suspect]:
+    """Table 四 data row with digit damage in its own text: its suspects (none, one, or one per span
+    of damaged groups).
+
+    Mapped rows: a figure spanning several columns, or a spaced / long figure beside empty value cells
+    whose identity does not hold as read (fails, or cannot be assessed for the blanks) — with at least
+    one digit for every cell, so a row that merely leaves cells blank is never a suspect. Unmapped rows
+    (mapping found more or fewer values than the header has columns): the keys the header gives them,
+    when none of those keys was read elsewhere."""
+    texts = [_text(c) for _, c in vals]
+    n_digits = sum(len(re.sub(r"\D", "", tx)) for tx in texts)
+    keys = [k for _, k in mapped]
+    if keys:
+        if spanned:
+            tokens, raws = _tokens(r, vals, drop_blanks=True)
+            return [Suspect("t4", r.table_idx, r.row_idx, keys, tokens, raws, "spanned", True)]
+        spaced = any(_SPACED_RE.search(tx) for tx in texts)
+        blanks = sum(1 for tx in texts if not tx)
+        long_glue = blanks > 0 and any(len(re.sub(r"\D", "", tx)) > 1 for tx in texts)
+        unsettled = bool(failing & set(keys)) or not set(keys) <= passing
+        if (spaced or long_glue) and unsettled and n_digits + _markers(texts) >= len(keys):
+            why = "spaced" if spaced and not long_glue else "glued-with-blanks"
+            return [
+                Suspect("t4", r.table_idx, r.row_idx, ks, *_tokens(r, vs, drop_blanks=long_glue), why, True)
+                for ks, vs in _t4_damaged_spans(r, vals, mapped, failing, passing)
+            ]
+        return []
+    want = _t4_row_keys(t, r, vals, header_rows, cells)
+    if not want:
+        return []
+    tokens, raws = _tokens(r, vals, drop_blanks=True)
+    src = {"table_idx": r.table_idx, "row_idx": r.row_idx}
+    return [Suspect("t4", r.table_idx, r.row_idx, want, tokens, raws, "dropped", False, src)]
+
+
+def _t4_damaged_spans(
+    r: GridRow,
+    vals: list[tuple[int, Any]],
+    mapped: list[tuple[int, str]],
+    failing: set[str],
+    passing: set[str],
+) -> list[tuple[list[str], list[tuple[int, Any]]]]:
+    """The row's keys and value cells cut into spans of damaged groups of five, clean groups left out.
+
+    Why: one group glued into its first cell (``2760126159`` | | | |) leaves the other groups of a
+    15-number row printed cell by cell; they hold their identity as read and show no damage, so they are
+    kept as read (not re-segmented, not flagged), and the glued digits — which keep their cells' places —
+    are searched only over their own group's cells. A span is a maximal run of adjacent damaged groups,
+    so a glue that crosses a group boundary is still searched as one."""
+    by_col = dict(mapped)
+    texts = {i: _text(c) for i, c in vals}
+    groups: list[list[tuple[int, str]]] = []
+    for ci, k in mapped:
+        if groups and _row_prefix(groups[-1][-1][1]) == _row_prefix(k):
+            groups[-1].append((ci, k))
+        else:
+            groups.append([(ci, k)])
+
+    def clean(g: list[tuple[int, str]]) -> bool:
+        ks = {k for _, k in g}
+        figures = all(_DIGITS_RE.match(texts.get(ci, "")) and " " not in texts[ci] for ci, _ in g)
+        return bool(figures) and ks <= passing and not ks & failing
+
+    spans: list[list[list[tuple[int, str]]]] = []
+    prev_clean = True
+    for g in groups:
+        if clean(g):
+            prev_clean = True
+            continue
+        if prev_clean:
+            spans.append([])
+        spans[-1].append(g)
+        prev_clean = False
+    out: list[tuple[list[str], list[tuple[int, Any]]]] = []
+    for span in spans:
+        members = [m for g in span for m in g]
+        lo, hi = members[0][0], members[-1][0]
+        # its value cells: everything between the clean groups either side (keys outside a span are clean)
+        prev = max((ci for ci in by_col if ci < lo), default=None)
+        nxt = min((ci for ci in by_col if ci > hi), default=None)
+        span_vals = [(i, c) for i, c in vals if (prev is None or i > prev) and (nxt is None or i < nxt)]
+        out.append(([k for _, k in members], span_vals))
+    return out
+
+
+def _markers(texts: list[str]) -> int:
+    return sum(1 for tx in texts if tx and not any(ch.isdigit() for ch in tx))
+
+
+def _t4_row_keys(
+    t: LogicalTable,
+    r: GridRow,
+    vals: list[tuple[int, Any]],
+    header_rows: list[GridRow],
+    cells: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """The table 四 keys an unmapped data row should fill: its group label's five (transposed layout, in
+    the template's column order, which every variant prints), else what the header above it names for
+    15, 10 or 5 cells (printed order first, the template's only for a full row of 15). Keys already read
+    elsewhere disqualify a reading: the row would otherwise overwrite a clean cell."""
+    first = vals[0][0] if vals else len(r.cells)
+    labels = [c.text for c in r.cells[:first] if c.text.strip()]
+    groups = [g.key for tx in labels if (g := match_group(tx, schema.T4_GROUPS)) is not None]
+    options: list[list[str]] = []
+    if groups:
+        options.append([f"{groups[-1]}.{c.key}" for c in schema.T4_COLS])
+    else:
+        resolved = [(n, *resolve_t4_columns(header_rows, n, -1, t.caption)) for n in (15, 10, 5)]
+        options += [ks for _, ks, how in resolved if ks and how not in ("template", "unresolved")]
+        options += [ks for n, ks, how in resolved if ks and how == "template" and n == 15]
+    for ks in options:
+        if not any(k in cells for k in ks):
+            return ks
+    return []
+
+
+def t2_doubts(ex: TableExtraction, cells: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Table 二 keys whose row shows digit damage: {key: why}. Table 二 has no identity to re-segment by
+    (format-spec §7.3), so such a row is never repaired — only kept from reading as clean.
+
+    - a digit cell of the row that mapping placed under no key (a figure split into two cells, so the
+      row has a cell too many and its first half was mapped by position: ``2`` | ``35`` for 235);
+    - a cell of spaced digits (``1 2``) beside an empty value cell of the same row: a glue of two
+      figures, not a figure with a gap (which reads right as one number and is left alone)."""
+    by_row: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for k, c in cells.items():
+        src = c.get("src") or {}
+        if k.startswith("active.") and ".ext." not in k and "row_idx" in src and c.get("flag") != "derived":
+            where = (src.get("table_idx", -1), src["row_idx"])
+            by_row.setdefault(where, []).append((src.get("col_idx", -1), k))
+    out: dict[str, str] = {}
+    for t in ex.tables:
+        if t.kind != "t2":
+            continue
+        for r in t.rows:
+            mapped = by_row.get((r.table_idx, r.row_idx))
+            if not mapped:
+                continue
+            vals, _ = _value_cells(r)
+            cols = {ci for ci, _ in mapped}
+            texts = {i: _text(c) for i, c in vals}
+            stray = [tx for i, tx in texts.items() if i not in cols and _DIGITS_RE.match(tx)]
+            spaced = [tx for i, tx in texts.items() if i in cols and _SPACED_RE.search(tx)]
+            blanks = [i for i, tx in texts.items() if not tx]
+            why = ""
+            if stray:
+                why = f"table 二 row has a figure under no column ({' | '.join(stray)}): a split figure?"
+            elif spaced and blanks:
+                why = f"table 二 cell {spaced[0]!r} beside an empty cell: two figures glued?"
+            for _, k in mapped:
+                if why:
+                    out[k] = why
     return out
 
 
@@ -266,17 +462,7 @@ def readings(tokens: list[Token], n: int) -> tuple[list[list[tuple[str, dict[str
 
     Returns (readings, complete); `complete` is False when more than `MAX_CANDIDATES` exist (then the
     list is empty: an incomplete search cannot prove a reading unique)."""
-    # runs: consecutive digit tokens; markers stand alone
-    runs: list[tuple[str, list[dict[str, Any]]] | Token] = []
-    for tok in tokens:
-        if tok.digit:
-            if runs and isinstance(runs[-1], tuple):
-                s, srcs = runs[-1]
-                runs[-1] = (s + tok.text, srcs + [tok.src] * len(tok.text))
-            else:
-                runs.append((tok.text, [tok.src] * len(tok.text)))
-        else:
-            runs.append(tok)
+    runs = _runs(tokens)
     digit_runs = [r for r in runs if isinstance(r, tuple)]
     n_digits = n - (len(runs) - len(digit_runs))
     sizes = [len(s) for s, _ in digit_runs]
@@ -296,7 +482,7 @@ def readings(tokens: list[Token], n: int) -> tuple[list[list[tuple[str, dict[str
             di = 0
             for r in runs:
                 if isinstance(r, tuple):
-                    s, srcs = r
+                    _, srcs = r
                     pos = 0
                     for part in combo[di]:
                         reading.append((part, srcs[pos]))
@@ -390,40 +576,141 @@ def solve(
     tv: Mapping[str, str] | None,
     mode: str,
 ) -> tuple[list[list[tuple[str, dict[str, Any]]]], list[str], int, bool]:
-    """(satisfying readings, identities holding for the first, readings tried, search complete)."""
+    """(satisfying readings, identities holding for the first, readings tried, search complete).
+
+    The readings are those of `readings`, but searched cell by cell: an identity is tested as soon as
+    its last cell of the row is placed (a table 四 group of five as soon as its 总计 is), and a reading
+    that breaks one is abandoned with every reading sharing its start. Nothing is excluded that the full
+    test would keep, so "exactly one" still means exactly one."""
     base = {k: v for k, v in known.items() if k not in s.keys}
     placeholder = {**base, **{k: {"value": 0, "flag": "ok"} for k in s.keys}}
     insts = _instances(placeholder, s.keys, fmt, tv, mode)
     vals = _Values(base, mode)
-    found, complete = readings(s.tokens, len(s.keys))
+    index = {k: i for i, k in enumerate(s.keys)}
+    due: list[list[Instance]] = [[] for _ in s.keys]
+    for inst in insts:
+        mine = [index[k] for k in (*inst.left, *inst.right) if k in index]
+        if mine:
+            due[max(mine)].append(inst)
     good: list[list[tuple[str, dict[str, Any]]]] = []
     evidence: list[str] = []
-    for reading in found:
-        cand = {k: _cand_value(t) for k, (t, _) in zip(s.keys, reading, strict=True)}
+    tried = 0
+
+    def partial_ok(ci: int, cand: Mapping[str, int | None]) -> bool:
+        return all(_holds(inst, cand, vals) is not False for inst in due[ci])
+
+    def leaf(reading: list[tuple[str, dict[str, Any]]], cand: Mapping[str, int | None]) -> bool:
+        nonlocal tried, evidence
+        tried += 1
+        if tried > MAX_CANDIDATES:
+            return False
         results = [(i, _holds(i, cand, vals)) for i in insts]
-        if any(ok is False for _, ok in results) or not any(ok for _, ok in results):
-            continue
-        good.append(reading)
-        if len(good) == 1:
-            evidence = [i.name for i, ok in results if ok]
-    return good, evidence, len(found), complete
+        if not any(ok is False for _, ok in results) and any(ok for _, ok in results):
+            good.append(list(reading))
+            if len(good) == 1:
+                evidence = [i.name for i, ok in results if ok]
+        return True
+
+    complete = _search(s.tokens, s.keys, partial_ok, leaf)
+    return (good if complete else []), evidence, tried, complete
+
+
+def _search(
+    tokens: list[Token],
+    keys: list[str],
+    partial_ok: Callable[[int, Mapping[str, int | None]], bool],
+    leaf: Callable[[list[tuple[str, dict[str, Any]]], Mapping[str, int | None]], bool],
+) -> bool:
+    """Depth-first over the readings of `tokens` as ``len(keys)`` cells (no leading zeros; a marker is a
+    cell of its own), calling `partial_ok(i, values so far)` after placing cell i and `leaf` on each
+    complete reading. False when `MAX_STEPS` partial readings were not enough, or `leaf` says stop."""
+    runs = _runs(tokens)
+    n = len(keys)
+    # cells the rest of the runs can fill, from (run, position): at least one per run, at most one per digit
+    min_left = [0] * (len(runs) + 1)
+    max_left = [0] * (len(runs) + 1)
+    for ri in range(len(runs) - 1, -1, -1):
+        r = runs[ri]
+        min_left[ri] = min_left[ri + 1] + 1
+        max_left[ri] = max_left[ri + 1] + (len(r[0]) if isinstance(r, tuple) else 1)
+    reading: list[tuple[str, dict[str, Any]]] = []
+    cand: dict[str, int | None] = {}
+    steps = 0
+
+    def go(ri: int, pos: int) -> bool:
+        nonlocal steps
+        ci = len(reading)
+        if ri == len(runs):
+            return leaf(reading, cand) if ci == n else True
+        r = runs[ri]
+        if isinstance(r, tuple):
+            text, srcs = r
+            options = [1] if text[pos] == "0" else range(1, len(text) - pos + 1)
+        else:
+            text, srcs, options = r.text, [r.src], [len(r.text)]
+        for length in options:
+            end = pos + length
+            nxt, npos = (ri + 1, 0) if end >= len(text) else (ri, end)
+            rest = n - ci - 1
+            lo, hi = (min_left[ri + 1] + 1, max_left[ri + 1] + len(text) - npos) if npos else (
+                min_left[nxt],
+                max_left[nxt],
+            )
+            if not lo <= rest <= hi:
+                continue
+            steps += 1
+            if steps > MAX_STEPS:
+                return False
+            part = text[pos:end] if isinstance(r, tuple) else text
+            key = keys[ci]
+            cand[key] = _cand_value(part)
+            reading.append((part, srcs[pos] if isinstance(r, tuple) else srcs[0]))
+            ok = True
+            if partial_ok(ci, cand):
+                ok = go(nxt, npos)
+            reading.pop()
+            del cand[key]
+            if not ok:
+                return False
+        return True
+
+    return go(0, 0)
+
+
+def _runs(tokens: list[Token]) -> list[tuple[str, list[dict[str, Any]]] | Token]:
+    """Consecutive digit tokens joined into runs (each digit keeping its cell's src); markers alone."""
+    runs: list[tuple[str, list[dict[str, Any]]] | Token] = []
+    for tok in tokens:
+        if tok.digit:
+            if runs and isinstance(runs[-1], tuple):
+                s, srcs = runs[-1]
+                runs[-1] = (s + tok.text, srcs + [tok.src] * len(tok.text))
+            else:
+                runs.append((tok.text, [tok.src] * len(tok.text)))
+        else:
+            runs.append(tok)
+    return runs
 
 
 # --------------------------------------------------------------------------------------------------
 # the stage
 
 
-def _failing(
+def _statuses(
     cells: Mapping[str, Mapping[str, Any]], fmt: str, tv: Mapping[str, str] | None, mode: str
-) -> set[str]:
+) -> tuple[set[str], set[str]]:
+    """(keys of identities failing as read, keys of identities holding as read)."""
     ctx = EvalContext(cells, mode)
     bad: set[str] = set()
+    good: set[str] = set()
     for rule in linear_rules(cells, format_version=fmt, table_versions=tv):
         for x in rule.expand:
             res = evaluate_rule(rule, x, ctx)
             if res is not None and res.status == "FAIL":
                 bad.update(res.keys)
-    return bad
+            elif res is not None and res.status == "PASS":
+                good.update(res.keys)
+    return bad, good
 
 
 def repair_digits(
@@ -441,10 +728,12 @@ def repair_digits(
     del doc
     tv = {"table3": ex.table3_version or format_version, "table2": ex.table2_version or format_version}
     printed = {k: dict(v) for k, v in cells.items() if v.get("flag") != "derived"}
-    suspects = find_suspects(ex, cells, _failing(cells, format_version, tv, mode))
+    failing, passing = _statuses(cells, format_version, tv, mode)
+    suspects = find_suspects(ex, cells, failing, passing)
+    t2 = t2_doubts(ex, cells)
+    notes = [f"{k}: {why}" for k, why in sorted(t2.items())]
     if not suspects:
-        return {k: dict(v) for k, v in cells.items()}, []
-    notes: list[str] = []
+        return _flag_t2({k: dict(v) for k, v in cells.items()}, t2), notes
     pending = list(suspects)
     for s in pending:  # the search must not trust what the damaged rows were read as
         for k in s.keys:
@@ -493,7 +782,15 @@ def repair_digits(
             cell["flag"] = SUSPECT
             cell["note"] = f"{s.reason} digits {original!r}: {why} ({tried} readings tried)"
             out[k] = cell
-    return schema.derive(out), notes
+    return _flag_t2(schema.derive(out), t2), notes
+
+
+def _flag_t2(cells: dict[str, dict[str, Any]], doubts: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """`cells` with the doubted table 二 keys flagged ``extraction_suspect`` (value kept as read)."""
+    for k, why in doubts.items():
+        if k in cells:
+            cells[k] = {**cells[k], "flag": SUSPECT, "note": why}
+    return cells
 
 
 def _repaired_cells(
