@@ -19,6 +19,11 @@ Versioning rules (what `record_version` and `record_parse` promise):
 - The same content seen again moves ``last_seen`` and adds no version ("unchanged").
 - Different content adds a version and makes it current; the old one is kept ("changed"). Content that
   returns to an earlier version's hash makes that version current again (also "changed").
+- A version seen *incompletely* is completed in place, not superseded (`complete_version`): when a
+  report page comes back with the very same bytes together with an attachment it linked all along but
+  whose fetch had failed or been cut off (a crawl stopped between the two), the attachment is linked to
+  the current version and its content hash recomputed over all its captures — the report did not
+  change, our observation of it was partial. The caller then records the better-filled parse on it.
 - A parse result is one per (version, parser version). A newer parser adds a parse result (never a
   version) and becomes current; recording the same parser version again replaces it in place.
 
@@ -382,6 +387,40 @@ def record_version(
             linked.add(capture.id)
     session.flush()
     return version, outcome
+
+
+def complete_version(
+    session: Session, version: ReportVersion, captures: Sequence[Capture], *, seen_at: datetime | None = None
+) -> ReportVersion | None:
+    """Link `captures` to `version` and recompute its content hash over all its captures; returns the
+    version, or None (nothing changed) when another version of the report already has that content.
+
+    For a version observed incompletely (see the versioning rules above): the caller decides that the
+    new captures complete the version — the same page bytes, plus attachments the page linked whose
+    fetch had failed — rather than revise it. None means the completed content was seen before as a
+    version of its own: `record_version` then makes that one current, as for any returning content.
+    """
+    if not captures:
+        raise InvalidRecord("complete_version needs the captures that complete the version: got none")
+    linked = {c.id for c in version.captures}
+    digest = content_hash([c.sha256 for c in version.captures] + [c.sha256 for c in captures])
+    clash = session.scalars(
+        select(ReportVersion.id).where(
+            ReportVersion.report_id == version.report_id,
+            ReportVersion.content_hash == digest,
+            ReportVersion.id != version.id,
+        )
+    ).first()
+    if clash is not None:
+        return None
+    for capture in captures:
+        if capture.id not in linked:
+            version.captures.append(capture)
+            linked.add(capture.id)
+    version.content_hash = digest
+    version.last_seen = max(version.last_seen, _aware(seen_at))
+    session.flush()
+    return version
 
 
 def history(

@@ -296,11 +296,13 @@ def crawl(
         raise typer.Exit(2)
     extra = _worker_overrides(worker, redis_url, set_ or [])  # a bad option fails before any work
     if jobdir is not None:
+        extra["JOBDIR"] = str(jobdir)
+    if extra.get("JOBDIR"):  # --jobdir or --set JOBDIR=…: a JOBDIR is a JOBDIR however it was given
+        option = "--jobdir" if jobdir is not None else "--set JOBDIR"
         if extra.get("NIANBAOKU_DISTRIBUTED") or due or all_profiles or len(profile or []) != 1:
-            typer.secho("error: --jobdir: one directory holds one crawl: give one --profile, without "
+            typer.secho(f"error: {option}: one directory holds one crawl: give one --profile, without "
                         "--all, --due or a Redis frontier (which resumes on its own)", fg="red", err=True)
             raise typer.Exit(2)
-        extra["JOBDIR"] = str(jobdir)
     if due:  # crawler/schedule.py: the due profiles only, under a lock
         from crawler.schedule import crawl_due
 

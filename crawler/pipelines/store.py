@@ -16,6 +16,16 @@ complete group to `store_group`, one unit of work per report:
    archive now) is recorded with ``report.source_url``, ``report.attachments`` and
    ``report.content_hash`` (format-spec §6).
 
+A report split across two crawls — its page stored while the attachment's fetch failed or was cut off
+(a 503, a crawl stopped between the two), the attachment fetched by a later run — is one version, not
+two: when the very same page bytes come back with attachments the current version lacks, those are
+linked to it (`storage.repository.complete_version`, outcome ``unchanged``, stat
+``nianbaoku/store/completed``) and the better-filled parse of the whole group is recorded on it, so the
+version carries the attachment's tables. An attachment arriving without its page (the page came in an
+earlier run) completes the version holding that page the same way. The reverse — the same page again
+while an attachment the version holds could not be fetched this time — keeps the version as it is
+(``unchanged``): a failed fetch is not a revision.
+
 A detail page whose bytes changed but whose visible text did not (a per-visit download token, a
 nonce), with the same attachment bytes, is the same content: ``unchanged`` (`only_markup_changed`).
 
@@ -30,7 +40,8 @@ A file linked straight from a list (no detail page) is a group of its own.
 Settings: ``NIANBAOKU_STORE_ENABLED`` (False: `NotConfigured`), ``NIANBAOKU_STORE_MAX_OPEN_GROUPS``,
 ``NIANBAOKU_STORE_RESOLVE_REGIONS``, ``NIANBAOKU_PARSE_MODE`` (for parses done here).
 Stats: ``nianbaoku/store/<outcome>``, ``nianbaoku/store/unparsed`` (a version stored without any
-readable document), ``nianbaoku/store/markup_only`` (see above), ``nianbaoku/store/flushed_at_close``.
+readable document), ``nianbaoku/store/markup_only`` and ``nianbaoku/store/completed`` (see above),
+``nianbaoku/store/flushed_at_close``.
 """
 
 from __future__ import annotations
@@ -49,7 +60,15 @@ from crawler.pipelines.parse import ParseOutcome, better_parse, parse_document_b
 from parsers.report import ParseOptions
 from storage.errors import InvalidRecord
 from storage.models import Capture, Report, ReportVersion, report_version_captures
-from storage.repository import DEFAULT_SCOPE, current_parse, record_parse, record_version, upsert_agency
+from storage.repository import (
+    DEFAULT_SCOPE,
+    complete_version,
+    current_parse,
+    last_capture,
+    record_parse,
+    record_version,
+    upsert_agency,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -234,6 +253,50 @@ def only_markup_changed(
     return current
 
 
+def _page_version(session: Session, group: ReportGroup) -> ReportVersion | None:
+    """The current version holding the page of an attachment-only group (its page came in an earlier
+    run, its attachment in this one), or None."""
+    if group.detail is not None or group.standalone or not group.attachments:
+        return None
+    page = last_capture(session, group.key)
+    if page is None or page.kind != "detail":
+        return None
+    return _current_version_of(session, page.id)
+
+
+def _page_member(version: ReportVersion, group: ReportGroup) -> Member:
+    """The page of `version` as a member of `group` (not parsed yet: parsed from the archive if needed),
+    so the better-filled parse is chosen over the whole report, not over the late attachments alone."""
+    page = next(c for c in version.captures if c.kind == "detail" and c.url == group.key)
+    first = group.attachments[0]
+    return Member(
+        kind="detail", url=page.url, capture_id=page.id, sha256=page.sha256, archived="same",
+        content_type=page.content_type, title=first.title, published_date=first.published_date,
+    )
+
+
+def split_observation(
+    prior: ReportVersion, captures: list[Capture]
+) -> tuple[list[Capture], list[Capture]]:
+    """How a group's `captures` relate to the current version `prior` holding the same page bytes:
+    ``(captures to record, attachments completing prior)``.
+
+    - more documents, the extra ones all attachments → the version was observed incompletely (an
+      attachment's fetch failed or was cut off): the extras complete it;
+    - fewer documents, the missing ones all attachments → this fetch is the incomplete one: the
+      version's own captures stand, as for a 304 (a failed fetch is not a revision);
+    - anything else (a changed attachment) → the group's captures as they are: `record_version` decides.
+    """
+    old = {c.sha256 for c in prior.captures}
+    new = {c.sha256 for c in captures}
+    unlinked = [c for c in captures if c not in prior.captures]  # same bytes from another URL too
+    if new < old and all(c.kind == "attachment" for c in prior.captures if c.sha256 not in new):
+        return list(prior.captures) + unlinked, []
+    if old < new and all(c.kind == "attachment" for c in captures if c.sha256 not in old):
+        return captures, unlinked
+    return captures, []
+
+
 def _best(members: list[Member]) -> Member | None:
     best: Member | None = None
     for member in members:
@@ -279,6 +342,17 @@ def store_group(
         prior = _current_version_of(session, group.detail.capture_id)
         if prior is not None and group.detail.archived == "not_modified" and not group.attachments:
             captures = list(prior.captures)  # the page is unchanged: so is what it linked
+    completing: list[Capture] = []
+    if prior is not None:
+        captures, completing = split_observation(prior, captures)
+    else:
+        page_version = _page_version(session, group)
+        if page_version is not None:
+            union = list(page_version.captures) + [c for c in captures if c not in page_version.captures]
+            _, completing = split_observation(page_version, union)
+            if completing:
+                prior, captures = page_version, union
+                members.insert(0, _page_member(page_version, group))  # its parse competes too
 
     best = _best(members)
     if best is None and prior is None:
@@ -316,12 +390,20 @@ def store_group(
         same = report and only_markup_changed(session, blobs, report.id, group.detail, group.attachments)
         if same:
             captures, volatile = list(same.captures), True
-    version, outcome = record_version(
-        session, agency=agency, stat_year=stat_year, scope=scope, captures=captures
-    )
+    completed = None
+    if completing and prior is not None and not volatile:
+        same_report = prior.report
+        if (same_report.agency_id, same_report.stat_year, same_report.scope) == (agency.id, stat_year, scope):
+            completed = complete_version(session, prior, completing)
+    if completed is not None:
+        version, outcome = completed, "unchanged"
+    else:
+        version, outcome = record_version(
+            session, agency=agency, stat_year=stat_year, scope=scope, captures=captures
+        )
     if volatile and outcome == "unchanged":
         return Stored(outcome, version.id, reason="markup_only")
-    if outcome == "unchanged" and current_parse(session, version) is not None:
+    if completed is None and outcome == "unchanged" and current_parse(session, version) is not None:
         return Stored(outcome, version.id)
     if best is None or any(m.unparsed for m in members):
         ensure_parsed(members)
@@ -336,7 +418,7 @@ def store_group(
         "content_hash": version.content_hash,
     }
     record_parse(session, version, result)
-    return Stored(outcome, version.id)
+    return Stored(outcome, version.id, reason="completed" if completed is not None else None)
 
 
 class StorePipeline:
@@ -436,7 +518,7 @@ class StorePipeline:
         self.outcomes[stored.outcome] += 1
         if self.stats is not None:
             self.stats.inc_value(f"nianbaoku/store/{stored.outcome}")
-            if stored.reason in ("unparsed", "markup_only"):
+            if stored.reason in ("unparsed", "markup_only", "completed"):
                 self.stats.inc_value(f"nianbaoku/store/{stored.reason}")
         if stored.outcome == "failed":
             record_error(self.stats, url, "store:failed", reason=(stored.reason or "")[:500])
