@@ -76,10 +76,6 @@ def scored(seed: int, name: str) -> ScanScore:
 
 #: variants below the floor today, with the reason (strict: a fixed variant must leave this list)
 KNOWN_FAILURES: dict[str, str] = {
-    "scan_tiff_small_font": "17 px glyphs: 10–11% of cells right when measured (2026-11-27); grid or line "
-    "splitting fails at this size — to investigate",
-    "scan_png_unruled": "unruled tables with merged headers are not rebuilt yet: 46% of cells right "
-    "(2026-11-27), every wrong cell flagged ocr",
 }
 
 

@@ -1,8 +1,9 @@
 """OCR of scans and pictures of tables into the carrier-neutral `Document` (format-spec §9.1 "Images").
 
 Modules, one job each: `engine` (RapidOCR with its packaged models, never a download), `preprocess`
-(decode with a pixel cap, upscale, median filter, deskew, binarise), `grid` (ruling lines → cells
-with spans; unruled text boxes → rows and columns), `page` (one page image → tables and paragraphs).
+(decode with a pixel cap, upscale small print, median filter, deskew, binarise), `grid` (ruling lines →
+cells with spans), `unruled` (a table without ruling lines: text boxes → rows, value columns and
+headers), `page` (one page image → tables and paragraphs).
 `OcrSettings` bounds the work; the carriers (`parsers.carriers.image`, the scanned pages of
 `parsers.carriers.pdf`, the ``<img>`` tables of `parsers.carriers.html`) call `ocr_frames`.
 """

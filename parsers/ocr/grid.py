@@ -14,8 +14,8 @@ Ruled tables (the common case: Word tables printed with borders):
 4. ``cell_lines``: inside a cell (rules masked out), the row-ink profile splits the text into lines;
    each line is cropped with a white margin for the recogniser.
 
-Unruled tables (``cluster_boxes``): detected text boxes grouped into rows by vertical overlap, and
-into columns by the union of their x-intervals over rows with several boxes.
+Unruled tables are rebuilt from text boxes in `parsers.ocr.unruled`; ``cluster_rows`` (boxes → text
+lines by vertical overlap) is kept here for the lines of body text outside every table.
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def cell_lines(
     return [(a + dx, b + dy, c + dx, d + dy) for a, b, c, d in text_lines(sub_ink, ch)]
 
 
-# ---- unruled tables ---------------------------------------------------------------------------------
+# ---- text lines outside tables ----------------------------------------------------------------------
 
 
 def cluster_rows(boxes: list[TextBox]) -> list[list[TextBox]]:
@@ -297,29 +297,3 @@ def cluster_rows(boxes: list[TextBox]) -> list[list[TextBox]]:
     for r in rows:
         r.sort(key=lambda b: b.x0)
     return rows
-
-
-def cluster_columns(rows: list[list[TextBox]]) -> list[tuple[float, float]]:
-    """Column bands: the union of x-intervals of boxes in rows with at least two boxes."""
-    spans = sorted((b.x0, b.x1) for r in rows if len(r) >= 2 for b in r)
-    bands: list[list[float]] = []
-    for a, b in spans:
-        if bands and a <= bands[-1][1]:
-            bands[-1][1] = max(bands[-1][1], b)
-        else:
-            bands.append([a, b])
-    return [(a, b) for a, b in bands]
-
-
-def cluster_boxes(boxes: list[TextBox]) -> tuple[list[list[TextBox]], list[tuple[float, float]]]:
-    """An unruled table: rows of boxes and the column bands they fall into."""
-    rows = cluster_rows(boxes)
-    return rows, cluster_columns(rows)
-
-
-def column_of(b: TextBox, bands: list[tuple[float, float]]) -> int:
-    """Index of the band containing the box centre (nearest band if none does)."""
-    for i, (a, z) in enumerate(bands):
-        if a <= b.cx <= z:
-            return i
-    return min(range(len(bands)), key=lambda i: min(abs(bands[i][0] - b.cx), abs(bands[i][1] - b.cx)))

@@ -8,8 +8,9 @@ Stages (every intermediate kept on `OcrPage` for tests and debugging):
    cell boxes are known, so no text box can straddle a border). A cell's confidence is the lowest of
    its lines'; a cell without ink is ``""`` with confidence 1.0.
 4. ``read_outside``: ink outside the ruled tables is detected + recognised band by band; consecutive
-   rows of three or more boxes with enough numbers become an **unruled table** (`grid.cluster_boxes`),
-   the rest lines of body text → paragraphs (`parsers.carriers.pdf.lines_to_paragraphs`).
+   lines holding figures become **unruled tables** (`parsers.ocr.unruled`: rows from box centres,
+   columns from the x-alignment of the value tokens, value cells re-read from the image), the rest
+   lines of body text → paragraphs (`parsers.carriers.pdf.lines_to_paragraphs`).
 
 Every OCR cell carries ``src["ocr_conf"]`` (0–1); the mapping stage (`parsers.tables`) turns it into
 the cell flag ``ocr``, so a failed check on such cells is ``extraction_suspect`` (`parsers.checks`).
@@ -27,14 +28,13 @@ import numpy as np
 from parsers.carriers._text import clean_line
 from parsers.document import Block, Cell, Table
 from parsers.limits import Deadline
-from parsers.ocr import engine
+from parsers.ocr import engine, unruled
 from parsers.ocr.engine import TextBox
 from parsers.ocr.grid import (
     Grid,
     cell_lines,
     char_height,
-    cluster_boxes,
-    column_of,
+    cluster_rows,
     crop_line,
     find_grids,
     text_lines,
@@ -151,53 +151,78 @@ def _is_numeric(text: str) -> bool:
 def outside_to_blocks(
     page: OcrPage, unit: float
 ) -> tuple[list[tuple[float, Block]], list[tuple[tuple, str]]]:
-    """Unruled tables (runs of multi-box rows with numbers) and the remaining text lines."""
-    rows, _ = cluster_boxes(page.outside)
-    blocks: list[tuple[float, Block]] = []
+    """Unruled tables (`parsers.ocr.unruled`, value cells re-read from the image) and the remaining
+    text lines."""
+    found, rest = unruled.find_tables(page.outside)
+    texts = read_unruled(page, found)
+    blocks = [unruled_table(t, tx, page.number, unit) for t, tx in zip(found, texts, strict=True)]
     lines: list[tuple[tuple, str]] = []
-    i = 0
-    while i < len(rows):
-        j = i
-        while j < len(rows) and len(rows[j]) >= UNRULED_MIN_BOXES:
-            j += 1
-        run = rows[i:j]
-        boxes = [b for r in run for b in r]
-        numeric = sum(1 for b in boxes if _is_numeric(b.text))
-        if len(run) >= UNRULED_MIN_ROWS and numeric / max(len(boxes), 1) >= UNRULED_MIN_NUMERIC:
-            blocks.append(unruled_table(run, page.number, unit))
-            i = j
-            continue
-        row = rows[i]
+    for row in cluster_rows(rest):
         box = (min(b.x0 for b in row) * unit, min(b.y0 for b in row) * unit,
                max(b.x1 for b in row) * unit, max(b.y1 for b in row) * unit)  # fmt: skip
         lines.append((box, " ".join(b.text for b in row)))
-        i += 1
     return blocks, lines
 
 
-def unruled_table(rows: list[list[TextBox]], page_no: int, unit: float) -> tuple[float, Table]:
-    _, bands = cluster_boxes([b for r in rows for b in r])
-    grid: list[list[Cell]] = []
-    for r in rows:
-        cells: list[list[TextBox]] = [[] for _ in bands]
-        for b in r:
-            cells[column_of(b, bands)].append(b)
-        out = []
-        for bs in cells:
-            if not bs:
-                out.append(Cell("", {"page": page_no, "ocr_conf": 1.0}))
+def read_unruled(page: OcrPage, tables: list[unruled.UnruledTable]) -> list[list[tuple[str, float]]]:
+    """Text and confidence of every cell of every unruled table. Value cells are re-read like ruled
+    cells (line crops → recogniser, one batch): the detector misses lone dashes and reads ``/`` as
+    ``1`` more often than a crop of the cell does. Label and header cells keep the detection text."""
+    gray, ink = page.prepared.gray, page.prepared.ink
+    crops: list[np.ndarray] = []
+    owners: list[tuple[int, int]] = []
+    inks: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for ti, t in enumerate(tables):
+        for ci, cell in enumerate(t.cells):
+            if not cell.reread or cell.box is None:
                 continue
-            box = (min(b.x0 for b in bs), min(b.y0 for b in bs), max(b.x1 for b in bs), max(b.y1 for b in bs))
-            text = fix_digits(" ".join(b.text for b in bs))
-            conf = min(b.conf for b in bs)
-            out.append(Cell(text, {"page": page_no, "bbox": _scaled(box, unit), "ocr_conf": round(conf, 4)}))
-        grid.append(out)
-    top = min(b.y0 for b in rows[0])
-    bbox = (min(a for a, _ in bands), top, max(z for _, z in bands), max(b.y1 for b in rows[-1]))
-    col_x = [a for a, _ in bands] + [bands[-1][1]]
-    src = {"page": page_no, "bbox": _scaled(bbox, unit), "col_x": [round(x * unit, 2) for x in col_x],
+            x0, y0, x1, y1 = (round(v) for v in cell.box)
+            box = (max(x0, 0), max(y0, 0), min(x1, ink.shape[1]), min(y1, ink.shape[0]))
+            found = unruled.value_ink_box(ink, box)
+            if found is not None:
+                inks[(ti, ci)] = found
+                crops.append(crop_line(gray, found))
+                owners.append((ti, ci))
+    got = dict(zip(owners, engine.recognise(crops), strict=True))
+    out = []
+    for ti, t in enumerate(tables):
+        texts = []
+        for ci, cell in enumerate(t.cells):
+            if not cell.reread:
+                texts.append((cell.text, cell.conf))
+                continue
+            raw, conf = got.get((ti, ci), ("", 1.0))
+            text = fix_digits(clean_line(raw))
+            if text in ("一", "一一"):  # a dash in a value column, not a CJK one
+                text = "—"
+            elif text in ("O", "o", "〇", "D"):  # a lone 0 read as a letter (fix_digits needs a digit)
+                text = "0"
+            elif text == "1":
+                a, b, c, d = inks[(ti, ci)]
+                if unruled.looks_like_slash(ink[b:d, a:c]):
+                    text, conf = "/", min(conf, 0.5)
+            texts.append((text, conf))
+        out.append(texts)
+    return out
+
+
+def unruled_table(
+    t: unruled.UnruledTable, texts: list[tuple[str, float]], page_no: int, unit: float
+) -> tuple[float, Table]:
+    """An unruled grid as a `Table` of the same shape `grid_to_table` gives ruled ones (colspans as
+    span copies, every cell with ``ocr_conf``)."""
+    rows: list[list[Cell | None]] = [[None] * t.n_cols for _ in range(t.n_rows)]
+    for cell, (text, conf) in zip(t.cells, texts, strict=True):
+        src: dict = {"page": page_no, "ocr_conf": round(conf, 4)}
+        if cell.box is not None:
+            src["bbox"] = _scaled(cell.box, unit)
+        for dc in range(cell.colspan):
+            rows[cell.row][cell.col + dc] = Cell(text, src, None if dc == 0 else (cell.row, cell.col))
+    blank = {"page": page_no, "ocr_conf": 1.0}
+    grid = [[c if c is not None else Cell("", dict(blank)) for c in row] for row in rows]
+    src = {"page": page_no, "bbox": _scaled(t.bbox, unit), "col_x": [round(x * unit, 2) for x in t.col_x],
            "ocr": True, "unruled": True}  # fmt: skip
-    return top * unit, Table(grid, src)
+    return t.bbox[1] * unit, Table(grid, src)
 
 
 def ocr_page(
