@@ -17,9 +17,15 @@ Where it hooks in (`parsers.report`, stage 6c, after mapping and derive, before 
 - *spaced* or *glued-with-blanks* — a value cell with digits separated by spaces (``1 2``), or a long
   number next to empty value cells, **and** a rule over the row's keys fails as read.
 
-For each suspect the row's digit runs (consecutive digit tokens, across cells and spaces; a dash, slash
-or 无 is a hard boundary) are split into exactly the row's number of cells, without leading zeros, in
-every way (bounded by `MAX_CANDIDATES`). A reading is kept when every linear rule touching the row that
+A row that printed k cells too many and shows no glue (no blank beside a multi-digit figure) is a
+split: its other boundaries were printed and are kept, so it is first searched only over the readings
+that re-join k pairs of adjacent cells (``1`` | ``2`` → 12; C(15, 1) readings for a split 15-number
+row instead of C(29, 14)). Exactly one that holds → repaired (evidence ``search: joins``); several → a
+tie, flagged; none → the split was not the whole damage and the full search below runs.
+
+Otherwise the row's digit runs (consecutive digit tokens, across cells and spaces; a dash, slash or 无
+is a hard boundary) are split into exactly the row's number of cells, without leading zeros, in every
+way (bounded by `MAX_CANDIDATES`). A reading is kept when every linear rule touching the row that
 can be evaluated holds (at least one must). Exactly one such reading → its cells get flag
 ``repaired_by_constraint`` and ``evidence`` = the original raw text and the identities that now hold.
 None or several → the cells keep what was read (absent rows: value null) with flag
@@ -35,6 +41,13 @@ group is searched alone. The search is depth-first and tests each identity as so
 the row is placed (a group's 总计), so a 15-number glue — C(29, 14) segmentations — is pruned group by
 group (`MAX_STEPS`); it excludes nothing the full test would keep, so "exactly one" stays exact.
 
+Narrative figures (rule T4-TEXT: 行政复议X件 = review.total, 行政诉讼Y件 = the two litigation totals)
+choose among a table 四 row's readings only when its identities leave several: a reading whose totals
+contradict a stated figure is dropped, and the statement is named in the evidence (``T4-TEXT[…]`` among
+the identities, the clause under ``narrative``). A row the identities pin alone is never moved towards
+the text — a report whose narrative disagrees with its table keeps the table's figures and its failing
+T4-TEXT. Ties inside one group of five leave its total unchanged, so the text rarely decides them.
+
 Table 二 has no identity (§7.3): a row with a figure under no column (a split) or spaced digits beside an
 empty cell is flagged ``extraction_suspect`` as read, never repaired (`t2_doubts`).
 
@@ -44,6 +57,7 @@ A report whose clean cells break a rule (corpus 001's table 四) has no suspect 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -53,7 +67,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parsers import schema
-from parsers.checks import LENIENT, EvalContext, Rule, evaluate_rule, linear_rules
+from parsers.checks import (
+    LENIENT,
+    T4_TEXT,
+    EvalContext,
+    Rule,
+    evaluate_rule,
+    find_statements,
+    linear_rules,
+)
 from parsers.labels import match_group, match_row
 from parsers.tables import GridRow, LogicalTable, TableExtraction, resolve_t4_columns
 from parsers.values import is_value_text, parse_value
@@ -65,6 +87,8 @@ MAX_CANDIDATES = 50_000  # readings tried per row; a row with more stays extract
 # row has tens of millions of segmentations, but each group of five is cut short by its own total
 MAX_STEPS = 400_000
 MAX_ROUNDS = 4
+# where rule T4-TEXT reads the narrative's 行政复议 / 行政诉讼 totals (`parsers.checks.run_checks`)
+T4_TEXT_SECTIONS = ("overview", "review_litigation", "applications")
 
 _BLANKISH = frozenset({"blank", "dash", "slash"})
 _DIGITS_RE = re.compile(r"^\d+(?:\s+\d+)*$")
@@ -569,6 +593,45 @@ def _instances(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Stated:
+    """A figure the narrative states for a sum of table cells (rule T4-TEXT): 行政复议X件 is
+    ``review.total``, 行政诉讼Y件 is ``litigation.direct.total + litigation.after_review.total``.
+
+    Why: a glued table 四 row can have several readings that hold every identity of the table; the
+    narrative, when it states the totals, is one more printed fact to choose among them by."""
+
+    name: str
+    keys: tuple[str, ...]
+    values: frozenset[int]  # every figure stated (several statements: any may be meant)
+    clause: str
+
+    def label(self) -> str:
+        said = "/".join(str(v) for v in sorted(self.values))
+        return f"T4-TEXT[{self.name}={said}]"
+
+
+@dataclass(slots=True)
+class Solution:
+    """What `solve_row` found for one suspect row.
+
+    `good` are the readings that hold every identity (and, when `narrative` is set, the stated figures
+    too); `method` says which readings were searched: ``joins`` (only re-joining adjacent printed cells,
+    every other printed boundary kept) or ``full`` (every segmentation of the digit runs)."""
+
+    good: list[list[tuple[str, dict[str, Any]]]]
+    evidence: list[str]
+    tried: int
+    complete: bool
+    method: str = "full"
+    by_identities: int = 0  # readings the identities alone left (before the narrative was consulted)
+    narrative: list[Stated] = field(default_factory=list)  # stated figures that chose the reading
+
+    @property
+    def unique(self) -> bool:
+        return self.complete and len(self.good) == 1
+
+
 def solve(
     s: Suspect,
     known: Mapping[str, Mapping[str, Any]],
@@ -578,10 +641,34 @@ def solve(
 ) -> tuple[list[list[tuple[str, dict[str, Any]]]], list[str], int, bool]:
     """(satisfying readings, identities holding for the first, readings tried, search complete).
 
-    The readings are those of `readings`, but searched cell by cell: an identity is tested as soon as
-    its last cell of the row is placed (a table 四 group of five as soon as its 总计 is), and a reading
-    that breaks one is abandoned with every reading sharing its start. Nothing is excluded that the full
-    test would keep, so "exactly one" still means exactly one."""
+    The identities alone decide (no narrative); see `solve_row`."""
+    sol = solve_row(s, known, fmt, tv, mode)
+    return sol.good, sol.evidence, sol.tried, sol.complete
+
+
+def solve_row(
+    s: Suspect,
+    known: Mapping[str, Mapping[str, Any]],
+    fmt: str,
+    tv: Mapping[str, str] | None,
+    mode: str,
+    stated: list[Stated] | None = None,
+) -> Solution:
+    """The readings of one suspect row that satisfy the table's identities.
+
+    A row with k cells too many and no glue (`extra_cells`) is first searched over the readings that
+    re-join k pairs of adjacent cells, keeping every other boundary it printed: the damage a split
+    does. Exactly one such reading is the answer; several are a tie (flagged); none means the split
+    was not the damage, and the full search runs as for any other row.
+
+    The full search is over the readings of `readings`, searched cell by cell: an identity is tested as
+    soon as its last cell of the row is placed (a table 四 group of five as soon as its 总计 is), and a
+    reading that breaks one is abandoned with every reading sharing its start. Nothing is excluded that
+    the full test would keep, so "exactly one" still means exactly one.
+
+    `stated` (narrative figures, table 四) is consulted only when the identities leave several readings:
+    those contradicting a stated figure are dropped. A row the identities already pin is never moved
+    towards the narrative, so a source whose text disagrees with its table stays inconsistent."""
     base = {k: v for k, v in known.items() if k not in s.keys}
     placeholder = {**base, **{k: {"value": 0, "flag": "ok"} for k in s.keys}}
     insts = _instances(placeholder, s.keys, fmt, tv, mode)
@@ -593,6 +680,7 @@ def solve(
         if mine:
             due[max(mine)].append(inst)
     good: list[list[tuple[str, dict[str, Any]]]] = []
+    values: list[dict[str, int | None]] = []
     evidence: list[str] = []
     tried = 0
 
@@ -607,12 +695,99 @@ def solve(
         results = [(i, _holds(i, cand, vals)) for i in insts]
         if not any(ok is False for _, ok in results) and any(ok for _, ok in results):
             good.append(list(reading))
+            values.append(dict(cand))
             if len(good) == 1:
                 evidence = [i.name for i, ok in results if ok]
         return True
 
-    complete = _search(s.tokens, s.keys, partial_ok, leaf)
-    return (good if complete else []), evidence, tried, complete
+    method = "full"
+    complete = True
+    if extra_cells(s) > 0:
+        method = "joins"
+        for reading in _joined_readings(s.tokens, len(s.keys)):
+            cand = {k: _cand_value(text) for k, (text, _) in zip(s.keys, reading, strict=True)}
+            if not leaf(reading, cand):
+                complete = False
+                break
+        if complete and not good:  # re-joining cells explains nothing: not (only) a split
+            method = "full"
+    if method == "full":
+        complete = _search(s.tokens, s.keys, partial_ok, leaf)
+    if not complete:
+        return Solution([], evidence, tried, False, method)
+    sol = Solution(good, evidence, tried, True, method, by_identities=len(good))
+    if len(good) > 1 and stated:
+        _choose_by_narrative(sol, values, stated, vals)
+    return sol
+
+
+def _choose_by_narrative(
+    sol: Solution, values: list[dict[str, int | None]], stated: list[Stated], vals: _Values
+) -> None:
+    """Drop from `sol` the readings whose totals contradict a figure the narrative states (in place).
+
+    Only statements whose every key is known (placed by the reading or printed elsewhere) are used, and
+    only those that tell the readings apart; they are named in the evidence when one reading is left."""
+    used: list[Stated] = []
+    keep = list(range(len(sol.good)))
+    for st in stated:
+        sums = []
+        for i in keep:
+            total = _side(list(st.keys), values[i], vals)
+            sums.append(None if total is None else int(total))
+        if any(t is None for t in sums) or len(set(sums)) == 1:
+            continue  # cannot judge, or every reading agrees: the statement chooses nothing
+        keep = [i for i, t in zip(keep, sums, strict=True) if t in st.values]
+        used.append(st)
+        if len(keep) <= 1:
+            break
+    if not used:
+        return
+    sol.good = [sol.good[i] for i in keep]
+    sol.narrative = used
+    if len(keep) == 1:
+        sol.evidence = [*sol.evidence, *(st.label() for st in used)]
+
+
+def extra_cells(s: Suspect) -> int:
+    """How many cells too many the row printed, when that is all its damage shows (else 0).
+
+    A split adds a cell and leaves every other boundary printed; a glue removes boundaries and leaves
+    blanks beside an over-long number. A row whose value cells include a blank next to a multi-digit
+    figure shows glue, so its printed boundaries are not trusted and it gets no join search."""
+    texts = [_text_of(r) for r in s.raws]
+    blanks = any(not t for t in texts)
+    long = any(len(re.sub(r"\D", "", t)) > 1 for t in texts)
+    if s.reason == "spanned" or (blanks and long):
+        return 0
+    return max(0, len(s.tokens) - len(s.keys))
+
+
+def _joined_readings(tokens: list[Token], n: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The readings of `tokens` as `n` cells that re-join adjacent digit tokens (``1`` | ``2`` → 12) and
+    keep every other boundary: C(joinable boundaries, len(tokens) − n) of them, none with a leading
+    zero (``0`` | ``5`` is never 05)."""
+    k = len(tokens) - n
+    joinable = [i for i in range(len(tokens) - 1) if tokens[i].digit and tokens[i + 1].digit]
+    if k <= 0 or k > len(joinable):
+        return
+    for joins in itertools.combinations(joinable, k):
+        cut = set(joins)
+        reading: list[tuple[str, dict[str, Any]]] = []
+        text, src = "", None
+        for i, tok in enumerate(tokens):
+            if not text:
+                src = tok.src
+            text += tok.text
+            if i in cut:
+                continue
+            if tok.digit and len(text) > 1 and text.startswith("0"):
+                break
+            reading.append((text, src or {}))
+            text = ""
+        else:
+            if len(reading) == n:
+                yield reading
 
 
 def _search(
@@ -720,12 +895,13 @@ def repair_digits(
     *,
     format_version: str,
     mode: str = LENIENT,
+    sections: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Stage 6c of `parsers.report`: (cells with split/glued rows repaired or flagged, notes).
 
-    `doc` is unused today (the grid rows on `ex` keep each cell's text and source) and is accepted so
-    a carrier-specific signal — a PDF's character gaps — can join later without changing the call."""
-    del doc
+    `doc` gives the narrative (`sections`, split from it when not passed) whose stated 行政复议 /
+    行政诉讼 totals may choose among a table 四 row's readings; the grid rows on `ex` keep each cell's
+    text and source."""
     tv = {"table3": ex.table3_version or format_version, "table2": ex.table2_version or format_version}
     printed = {k: dict(v) for k, v in cells.items() if v.get("flag") != "derived"}
     failing, passing = _statuses(cells, format_version, tv, mode)
@@ -734,44 +910,38 @@ def repair_digits(
     notes = [f"{k}: {why}" for k, why in sorted(t2.items())]
     if not suspects:
         return _flag_t2({k: dict(v) for k, v in cells.items()}, t2), notes
+    stated = narrative_figures(doc, sections) if any(s.table_kind == "t4" for s in suspects) else []
     pending = list(suspects)
     for s in pending:  # the search must not trust what the damaged rows were read as
         for k in s.keys:
             printed.pop(k, None)
     known = dict(printed)
-    outcome: dict[int, tuple[list[Any], list[str], int, bool]] = {}
+    outcome: dict[int, Solution] = {}
     for _ in range(MAX_ROUNDS):
         progress = False
         for i, s in enumerate(pending):
-            if i in outcome and len(outcome[i][0]) == 1:
+            if i in outcome and outcome[i].unique:
                 continue
-            good, evidence, tried, complete = solve(s, known, format_version, tv, mode)
-            outcome[i] = (good, evidence, tried, complete)
-            if len(good) == 1 and complete:
-                known.update(_repaired_cells(s, good[0], evidence, tried))
+            sol = solve_row(s, known, format_version, tv, mode, stated if s.table_kind == "t4" else None)
+            outcome[i] = sol
+            if sol.unique:
+                known.update(_repaired_cells(s, sol))
                 progress = True
         if not progress:
             break
     out = {k: dict(v) for k, v in known.items()}
     for i, s in enumerate(pending):
-        good, evidence, tried, complete = outcome[i]
+        sol = outcome[i]
         where = f"table {s.table_kind} row {s.row_idx}"
         original = " | ".join(s.raws)
-        if len(good) == 1 and complete:
-            parts = " | ".join(t for t, _ in good[0])
+        if sol.unique:
+            parts = " | ".join(t for t, _ in sol.good[0])
             notes.append(
-                f"{where}: {s.reason} digits {original!r} re-segmented as {parts} ({', '.join(evidence)})"
+                f"{where}: {s.reason} digits {original!r} re-segmented as {parts} ({', '.join(sol.evidence)})"
+                + _how(sol)
             )
             continue
-        why = (
-            "too many readings to search"
-            if not complete
-            else (
-                "no reading satisfies the identities"
-                if not good
-                else f"{len(good)} readings satisfy the identities"
-            )
-        )
+        why = _why_not(sol)
         notes.append(f"{where}: {s.reason} digits {original!r} not repaired: {why}")
         for k in s.keys:
             old = cells.get(k)
@@ -780,9 +950,55 @@ def repair_digits(
             else:
                 cell = {"value": None, "raw": original, "unit": "件", "src": dict(s.row_src)}
             cell["flag"] = SUSPECT
-            cell["note"] = f"{s.reason} digits {original!r}: {why} ({tried} readings tried)"
+            cell["note"] = f"{s.reason} digits {original!r}: {why} ({sol.tried} readings tried)"
             out[k] = cell
     return _flag_t2(schema.derive(out), t2), notes
+
+
+def _how(sol: Solution) -> str:
+    """What the note says about how a unique reading was reached beyond the identities."""
+    out = ""
+    if sol.method == "joins":
+        out += "; only adjacent cells re-joined, every other printed boundary kept"
+    if sol.narrative:
+        quoted = "；".join(dict.fromkeys(st.clause for st in sol.narrative))
+        out += f"; {sol.by_identities} readings held the identities, the narrative chose: 「{quoted}」"
+    return out
+
+
+def _why_not(sol: Solution) -> str:
+    if not sol.complete:
+        return "too many readings to search"
+    if sol.by_identities == 0:
+        return "no reading satisfies the identities"
+    why = f"{sol.by_identities} readings satisfy the identities"
+    if sol.method == "joins":
+        why += " (re-joining adjacent cells)"
+    if sol.narrative:
+        names = ", ".join(st.label() for st in sol.narrative)
+        why += f"; the narrative ({names}) leaves {len(sol.good)}"
+    return why
+
+
+def narrative_figures(doc: Any, sections: Mapping[str, str] | None = None) -> list[Stated]:
+    """The table 四 totals the narrative states (rule T4-TEXT's statements), for `solve_row`.
+
+    Read from `sections` (`parsers.sections.split_sections`), split from `doc` when not given; nothing
+    when neither is available or the text states nothing."""
+    if sections is None:
+        if doc is None:
+            return []
+        from parsers.sections import split_sections  # imported here: the narrative is rarely needed
+
+        sections = split_sections(doc)
+    text = "\n".join(sections.get(n) or "" for n in T4_TEXT_SECTIONS)
+    out: list[Stated] = []
+    for q in T4_TEXT:
+        found = find_statements(text, q)
+        if found:
+            clause = "；".join(dict.fromkeys(c for _, c in found))[:120]
+            out.append(Stated(q.name, tuple(q.keys[0]), frozenset(n for n, _ in found), clause))
+    return out
 
 
 def _flag_t2(cells: dict[str, dict[str, Any]], doubts: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -793,12 +1009,22 @@ def _flag_t2(cells: dict[str, dict[str, Any]], doubts: Mapping[str, str]) -> dic
     return cells
 
 
-def _repaired_cells(
-    s: Suspect, reading: list[tuple[str, dict[str, Any]]], evidence: list[str], tried: int
-) -> dict[str, dict[str, Any]]:
+def _repaired_cells(s: Suspect, sol: Solution) -> dict[str, dict[str, Any]]:
     original = " | ".join(s.raws)
     out: dict[str, dict[str, Any]] = {}
-    for k, (text, src) in zip(s.keys, reading, strict=True):
+    evidence: dict[str, Any] = {
+        "original_raw": original,
+        "identities": list(sol.evidence),
+        "readings_tried": sol.tried,
+        "search": sol.method,
+    }
+    if sol.narrative:
+        evidence["narrative"] = [
+            {"statement": st.name, "keys": list(st.keys), "stated": sorted(st.values), "clause": st.clause}
+            for st in sol.narrative
+        ]
+        evidence["readings_by_identities"] = sol.by_identities
+    for k, (text, src) in zip(s.keys, sol.good[0], strict=True):
         v = parse_value(text)
         out[k] = {
             "value": _cand_value(text),
@@ -806,7 +1032,7 @@ def _repaired_cells(
             "flag": REPAIRED,
             "unit": v.unit,
             "src": dict(src),
-            "note": f"{s.reason} digits {original!r} re-segmented; holds: {', '.join(evidence)}",
-            "evidence": {"original_raw": original, "identities": list(evidence), "readings_tried": tried},
+            "note": f"{s.reason} digits {original!r} re-segmented; holds: {', '.join(sol.evidence)}",
+            "evidence": dict(evidence),
         }
     return out

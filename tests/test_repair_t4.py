@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from parsers.repair import MAX_STEPS, REPAIRED, SUSPECT, Suspect, Token, solve
+from parsers.repair import MAX_STEPS, REPAIRED, SUSPECT, Stated, Suspect, Token, extra_cells, solve, solve_row
 from parsers.report import parse
 from tests.forge.data import ReportData, make_report
 from tests.forge.layout import Layout
@@ -39,17 +39,21 @@ CARRIERS = {
 # Share of damaged rows that must come back exactly by constraint (the rest flagged, never wrong). A row
 # of five (transposed, split, one glued group) has one identity for four boundaries: measured 29 of 30
 # per kind and carrier (the miss: 10|1|0|0|11-like ties). The full 15-number row has three identities for
-# 14 boundaries — a glued or split row whose digits all run together is often ambiguous: measured 2 of 6
-# per carrier (4 flagged, 0 wrong), so its floor only proves the search reaches an answer at all.
+# 14 boundaries — a glued row whose digits all run together is often ambiguous: measured 2 of 6 per
+# carrier (4 flagged, 0 wrong; the ties are inside one group, so its total — and the narrative's
+# 行政复议X件 — cannot tell them apart), so its floor only proves the search reaches an answer at all.
+# A split row keeps its other 14 printed boundaries: re-joining adjacent cells first, measured 6 of 6 per
+# layout and carrier on these seeds (before: 2 of 6 on the 15-number row, 5 of 6 split) and 23 of 24
+# (standard), 22 of 24 (transposed), 24 of 24 (split) on seeds 6–29, 0 wrong.
 REPAIR_FLOOR = 0.8
 WHOLE_ROW_FLOOR = 0.25
 
 
 def _floor(kind: str, layout: str, style: str) -> float:
-    """The whole 15-number row is re-read when the damage is not confined to one group's cells: a glue
-    of the row, a split (the row gains a cell and mapping drops it), or a group glued last in a pipe
-    line (the empty cells after it are not printed, so the row is short)."""
-    if layout != "standard" or (kind == "t4_glue_group" and style != "pipe"):
+    """The whole 15-number row is searched digit by digit when the damage is not confined to one group's
+    cells: a glue of the row, or a group glued last in a pipe line (the empty cells after it are not
+    printed, so the row is short). A split keeps its printed boundaries and is held to the full floor."""
+    if layout != "standard" or kind == "t4_split" or (kind == "t4_glue_group" and style != "pipe"):
         return REPAIR_FLOOR
     return WHOLE_ROW_FLOOR
 
@@ -248,3 +252,151 @@ def test_clean_t4_rows_are_not_suspects() -> None:
                 if k.startswith(("review.", "litigation.")):
                     c = res.cells[k]
                     assert c["flag"] == "ok" and same_value(want, c["value"]), (layout, style, k, c)
+
+
+# --------------------------------------------------------------------------------------------------
+# a split row keeps its other printed boundaries; the narrative breaks ties, never overrides the table
+
+_KEYS15 = _suspect("0").keys
+# glued, this row has two readings (20|2|6 or 2|0|26 in the 直接起诉 group); split, only one
+_TIED_ROW = ["12", "0", "38", "94", "144", "2", "0", "26", "72", "100", "93", "1", "26", "0", "120"]
+# glued, two readings whose litigation totals differ (24 + 44 = 68 or 22 + 244 = 266)
+_CROSS_ROW = ["1", "0", "3", "2", "6", "2", "0", "10", "12", "24", "10", "20", "12", "2", "44"]
+
+
+def _printed(cells: list[str]) -> Suspect:
+    """A table 四 row mapping could not place, printed cell by cell (each token its own cell)."""
+    tokens = [Token(t, True, {"col_idx": i}) for i, t in enumerate(cells)]
+    return Suspect("t4", 0, 3, list(_KEYS15), tokens, list(cells), "dropped", False)
+
+
+def _texts(good: list[Any]) -> list[str]:
+    return sorted("|".join(t for t, _ in g) for g in good)
+
+
+def test_split_row_rejoins_adjacent_cells_before_searching_every_boundary() -> None:
+    """``144`` printed as ``14`` | ``4``: the 16 cells have 15 readings that re-join one adjacent pair
+    and keep the other 14 boundaries; exactly one holds T4-REV/LITD/LITR, so the row is repaired even
+    though its digits, run together, have two readings."""
+    assert len(solve(_suspect("".join(_TIED_ROW)), {}, "gov2021", None, "lenient")[0]) == 2
+    cells = [*_TIED_ROW[:4], "14", "4", *_TIED_ROW[5:]]
+    sol = solve_row(_printed(cells), {}, "gov2021", None, "lenient")
+    assert extra_cells(_printed(cells)) == 1
+    # 15 adjacent pairs, 3 of them starting with a lone 0 (never 0x): 12 readings tried
+    assert sol.unique and sol.method == "joins" and sol.tried == 12
+    assert _texts(sol.good) == ["|".join(_TIED_ROW)]
+    assert [src["col_idx"] for _, src in sol.good[0]][3:6] == [3, 4, 6]  # 144 keeps its first cell's place
+
+
+def test_split_row_with_two_rejoinings_that_hold_is_flagged() -> None:
+    """11 | 0 | 0 | 0 | 11 printed ``1`` | ``1`` | ``0`` | ``0`` | ``0`` | ``11``: 11|0|0|0|11 and
+    1|10|0|0|11 both re-join one pair and hold T4-REV — a tie, never a guess."""
+    s = _printed(["1", "1", "0", "0", "0", "11"])
+    s.keys = s.keys[:5]
+    sol = solve_row(s, {}, "gov2021", None, "lenient")
+    assert sol.method == "joins" and not sol.unique
+    assert _texts(sol.good) == ["11|0|0|0|11", "1|10|0|0|11"]
+
+
+def test_split_row_no_rejoining_explains_falls_back_to_the_full_search() -> None:
+    """``1`` | ``23`` | ``0`` | ``0`` | ``15`` plus nothing else: one cell too many, but no re-joining
+    of adjacent cells holds (1|23|0|0|15 breaks T4-REV…) — the boundary is elsewhere (12|3), which only
+    the digit-by-digit search finds."""
+    s = _printed(["1", "23", "0", "0", "1", "5"])
+    s.keys = s.keys[:5]
+    sol = solve_row(s, {}, "gov2021", None, "lenient")
+    assert sol.unique and sol.method == "full"
+    assert _texts(sol.good) == ["12|3|0|0|15"]
+
+
+def test_glued_row_is_not_searched_by_rejoining() -> None:
+    """A long figure beside blanks is a glue: its printed boundaries are not trusted (no join search)."""
+    s = _printed(["120", "38", "", "", "144"])
+    assert extra_cells(s) == 0
+
+
+def _stated(name: str, *values: int) -> Stated:
+    lit = ("litigation.direct.total", "litigation.after_review.total")
+    keys = ("review.total",) if name == "行政复议" else lit
+    return Stated(name, keys, frozenset(values), f"{name}{values[0]}件")
+
+
+def test_narrative_total_breaks_a_tie_and_is_named_in_the_evidence() -> None:
+    s = _suspect("".join(_CROSS_ROW))
+    tied = solve_row(s, {}, "gov2021", None, "lenient")
+    assert tied.complete and len(tied.good) == 2 and not tied.narrative
+    sol = solve_row(s, {}, "gov2021", None, "lenient", [_stated("行政复议", 6), _stated("行政诉讼", 68)])
+    assert sol.unique and sol.by_identities == 2
+    assert _texts(sol.good) == ["|".join(_CROSS_ROW)]
+    assert "T4-TEXT[行政诉讼=68]" in sol.evidence and {"T4-REV", "T4-LITD", "T4-LITR"} <= set(sol.evidence)
+    assert [st.name for st in sol.narrative] == ["行政诉讼"]  # 行政复议 6 is in both: it chose nothing
+
+
+def test_narrative_contradicting_every_reading_leaves_the_row_flagged() -> None:
+    sol = solve_row(_suspect("".join(_CROSS_ROW)), {}, "gov2021", None, "lenient", [_stated("行政诉讼", 100)])
+    assert sol.complete and not sol.unique and sol.good == [] and sol.by_identities == 2
+
+
+def test_narrative_is_not_consulted_when_the_identities_pin_the_row() -> None:
+    """The issue's row has one reading; a narrative saying otherwise (a source inconsistency) must not
+    move it: the reading stays the table's, and nothing in its evidence cites the text."""
+    row = ["7", "13", "0", "0", "20", "0", "0", "0", "74", "74", "5", "6", "0", "1", "12"]
+    stated = [_stated("行政复议", 21), _stated("行政诉讼", 99)]
+    sol = solve_row(_suspect("".join(row)), {}, "gov2021", None, "lenient", stated)
+    assert sol.unique and _texts(sol.good) == ["|".join(row)]
+    assert not sol.narrative and not any(e.startswith("T4-TEXT") for e in sol.evidence)
+
+
+def _with_row(base: ReportData, row: list[str], narrative: str) -> ReportData:
+    cells = dict(base.cells)
+    groups = ("review", "litigation.direct", "litigation.after_review")
+    cols = ("upheld", "corrected", "other", "pending", "total")
+    keys = [f"{g}.{c}" for g in groups for c in cols]
+    cells.update({k: int(v) for k, v in zip(keys, row, strict=True)})
+    raw = {k: v for k, v in base.raw.items() if not k.startswith(("review.", "litigation."))}
+    return replace(base, cells=cells, raw=raw, narrative={**base.narrative, "review_litigation": narrative})
+
+
+@pytest.mark.parametrize("style", ["seed", "html"])
+def test_narrative_repairs_a_tied_glued_row_end_to_end(style: str) -> None:
+    """Glued 15-number row with two readings: flagged without a narrative figure; with 行政诉讼68件 in
+    section 四 it is repaired, its evidence quoting the clause; with a figure neither reading has, flagged."""
+    base = _data(0)
+    outcomes = {}
+    for label, text in (
+        ("none", ""),
+        ("stated", "本年度因政府信息公开工作被申请行政复议6件，被提起行政诉讼68件。"),
+        ("neither", "本年度因政府信息公开工作被提起行政诉讼100件。"),
+    ):
+        data = _with_row(base, _CROSS_ROW, text)
+        content, ct, fn, info = render_damaged(data, damage="t4_glue_blanks", style=style)
+        assert info is not None and info.printed == "".join(_CROSS_ROW)
+        res = parse(content, content_type=ct, url=f"http://www.forge.gov.cn/{fn}")
+        outcomes[label] = res
+        flags = {res.cells[k]["flag"] for k in info.keys}
+        if label == "stated":
+            assert flags == {REPAIRED}
+            assert all(same_value(data.cells[k], res.cells[k]["value"]) for k in info.keys)
+            ev = res.cells["litigation.direct.total"]["evidence"]
+            assert "T4-TEXT[行政诉讼=68]" in ev["identities"] and ev["readings_by_identities"] == 2
+            assert "行政诉讼68件" in ev["narrative"][0]["clause"]
+        else:
+            assert flags == {SUSPECT}, label
+    assert any("the narrative" in w for w in outcomes["neither"].warnings)
+
+
+def test_narrative_disagreeing_with_a_pinned_row_stays_a_failing_check() -> None:
+    """Source inconsistency between text and table: the glued row is repaired by its own identities to
+    what the table printed, and T4-TEXT still fails — the text is not written into the table."""
+    row = ["7", "13", "0", "0", "20", "0", "0", "0", "74", "74", "5", "6", "0", "1", "12"]
+    data = _with_row(_data(0), row, "本年度因政府信息公开工作被申请行政复议21件，被提起行政诉讼99件。")
+    content, ct, fn, info = render_damaged(data, damage="t4_glue_blanks", style="seed")
+    assert info is not None
+    res = parse(content, content_type=ct, url=f"http://www.forge.gov.cn/{fn}")
+    for k in info.keys:
+        c = res.cells[k]
+        assert c["flag"] == REPAIRED and same_value(data.cells[k], c["value"]), k
+        assert "narrative" not in c["evidence"]
+        assert not any(i.startswith("T4-TEXT") for i in c["evidence"]["identities"])
+    text_checks = [c for c in res.checks if c["rule"] == "T4-TEXT"]
+    assert {c["status"] for c in text_checks} == {"FAIL"} and len(text_checks) == 2

@@ -1,4 +1,4 @@
-"""Forge report PDFs whose *text layer* splits or glues one table 三 row's digits (for `parsers.repair`).
+"""Forge report PDFs whose *text layer* splits or glues one table 三 or 四 row's digits (`parsers.repair`).
 
 Why: `tests/forge/render_damaged.py` damages the printed text (HTML and plain text), but the damage really
 happens between a PDF's drawing operators and the text its reader rebuilds from character positions. Here
@@ -23,6 +23,11 @@ Damage kinds (`DAMAGES`), each on one table 三 row chosen by the seed:
   when it is long (a reader cuts it wherever a character's centre crosses a rule, unevenly:
   ``124703642`` | ``70129125213`` | ``5``).
 
+The same geometry on table 四's data row (`T4_DAMAGES`: ``t4_split_cells``, ``t4_glue_span``,
+``t4_glue_blanks``): the 15-number row of the standard layout, one row of five of the transposed one, or
+the 5 / 10 numbers of a split layout, the table chosen by the seed among those with a qualifying row as
+`render_damaged` does — so a 15-figure run, wider than any table 三 row, is what the reader must cut.
+
 ``damage=None`` draws the report undamaged (for a source whose printed numbers break an identity).
 
 `render_damaged_pdf(data, damage=...)` → ``(bytes, content_type, filename, info)``; `info` is a
@@ -35,7 +40,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -48,6 +53,7 @@ from tests.forge.render_damaged import Damage
 
 PDF_TYPE = "application/pdf"
 DAMAGES = ("split_gap", "split_spacing", "split_cells", "glue_span", "glue_blanks", "glue_overflow")
+T4_DAMAGES = ("t4_split_cells", "t4_glue_span", "t4_glue_blanks")
 FONT = "STSong-Light"
 CELL_SIZE = 6.5  # points: the template's table font (the reportlab renderer's too)
 CELL_LEADING = 8.0
@@ -67,7 +73,7 @@ class _Plan:
     """What to do to the damaged row: which grid row, which value columns, and for a split which one."""
 
     kind: str
-    row: int  # index into LTable.rows (== grid row: table 三 rows hold their own cells)
+    row: int  # grid row of `LTable.grid()` (the damaged row's own cells start there)
     cols: tuple[int, ...]  # grid columns of the row's value cells
     texts: tuple[str, ...]  # their printed figures
     split_col: int = -1  # position in `cols` of the split figure
@@ -75,8 +81,9 @@ class _Plan:
 
 
 def plan_damage(t: LTable, kind: str, seed: int) -> tuple[_Plan | None, Damage | None]:
-    """The row of table 三 to damage the `kind` way and what the test must expect (None, None if no row
-    qualifies). Chosen like `render_damaged.damage_table`, so the two forges damage alike."""
+    """The row of `t` (table 三, or a table 四 part) to damage the `kind` way and what the test must
+    expect (None, None if no row qualifies). Chosen like `render_damaged.damage_table`, so the two
+    forges damage alike."""
     rng = random.Random(seed)
     grid = t.grid()
     candidates: list[tuple[int, tuple[int, ...], tuple[LCell, ...]]] = []
@@ -298,26 +305,53 @@ def _draw_damage(c: Canvas, p: _Plan, xs: list[float], ys: list[float]) -> None:
     _centred(c, glued, x0, x1, base, size)
 
 
+def _plans(
+    blocks: list[tuple[str, object]], damage: str | None, seed: int
+) -> tuple[dict[int, _Plan], Damage | None]:
+    """The damage plan per table (by position among the tables): a table 三 kind on the first table 三
+    with a qualifying row, a table 四 kind on one table 四 (part) chosen by the seed."""
+    tables: list[LTable] = [v for k, v in blocks if k == "table"]  # type: ignore[misc]
+    if damage is None:
+        return {}, None
+    if damage in DAMAGES:
+        for i, t in enumerate(tables):
+            if t.name == "t3":
+                plan, info = plan_damage(t, damage, seed)
+                return ({i: plan} if plan is not None else {}), info
+        return {}, None
+    options = []
+    for i, t in enumerate(tables):
+        if t.name.split(".")[0] == "t4":
+            plan, info = plan_damage(t, damage.removeprefix("t4_"), seed)
+            if plan is not None and info is not None:
+                options.append((i, plan, info))
+    if not options:
+        return {}, None
+    i, plan, info = random.Random(seed * 7 + 1).choice(options)
+    return {i: plan}, replace(info, kind=damage)
+
+
 def render_damaged_pdf(
     data: ReportData, layout: Layout | None = None, *, damage: str | None = "split_gap"
 ) -> tuple[bytes, str, str, Damage | None]:
-    """Draw `data` as a PDF with one table 三 row damaged in its text layer (see the module docstring)."""
-    if damage is not None and damage not in DAMAGES:
-        raise ValueError(f"damage={damage!r}; allowed: {', '.join(DAMAGES)}")
+    """Draw `data` as a PDF with one table 三 or 四 row damaged in its text layer (see the module
+    docstring)."""
+    if damage is not None and damage not in DAMAGES + T4_DAMAGES:
+        raise ValueError(f"damage={damage!r}; allowed: {', '.join(DAMAGES + T4_DAMAGES)}")
     layout = layout or Layout()
     if layout.t3_split != "none" or layout.t3_repeat_header or layout.tables_as_images:
         raise ValueError("render_damaged_pdf draws table 三 as one table on one page: use its default layout")
     pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     pages = _Pages(data)
-    info: Damage | None = None
-    for kind, value in outline(data, layout).blocks:
+    blocks = outline(data, layout).blocks
+    plans, info = _plans(blocks, damage, data.seed)
+    ti = 0
+    for kind, value in blocks:
         if kind == "table":
             t: LTable = value  # type: ignore[assignment]
-            plan = None
-            if t.name == "t3" and info is None and damage is not None:
-                plan, info = plan_damage(t, damage, data.seed)
             pages.y -= 4
-            _draw_table(pages, t, plan)
+            _draw_table(pages, t, plans.get(ti))
+            ti += 1
         elif kind == "title":
             pages.paragraph(str(value), size=16, centre=True)
         elif kind == "heading":
