@@ -12,6 +12,14 @@ started, so pages archived during the crawl (a column listing the same link twic
 ``known(url) -> bool`` per list link. It returns None (no incremental stop) when
 ``NIANBAOKU_INCREMENTAL`` is False or the crawl does not archive to the store (the archive pipeline is
 not in ``ITEM_PIPELINES``, e.g. the spider tests' JSONL harness).
+
+`archived_urls(crawler)` (``NIANBAOKU_ARCHIVED_URLS``, this function by default) answers a different
+question: does the archive hold *any* detail/attachment capture of `url`, including one made earlier in
+this crawl? The spider asks it for the attachment links of an unchanged report page (a 304 replayed
+from the archive, `crawler.middlewares.conditional`): a stub whose attachment was never archived (its
+fetch failed, the crawl was stopped) gets it fetched now; one whose attachments are all archived costs
+no request at all. It is not an incremental *policy* — switching ``NIANBAOKU_INCREMENTAL`` off does not
+switch it off — only a fact about the archive; None when the crawl does not archive to the store.
 """
 
 from __future__ import annotations
@@ -47,24 +55,22 @@ def store_backed(settings: BaseSettings) -> bool:
 
 
 class KnownUrls:
-    """``known(url)``: the archive held a detail/attachment capture of `url` before `since`."""
+    """``known(url)``: the archive held a detail/attachment capture of `url` before `since` (with
+    ``snapshot=False``: at the time of asking, whenever it was made)."""
 
-    def __init__(self, store: Store, since: datetime | None = None):
+    def __init__(self, store: Store, since: datetime | None = None, *, snapshot: bool = True):
         self.store = store
         self.since = since or datetime.now(UTC)
+        self.snapshot = snapshot
 
     def __call__(self, url: str) -> bool:
+        query = select(Capture.id).where(
+            Capture.url_key == url_key(url), Capture.url == url, Capture.kind.in_(KNOWN_KINDS)
+        )
+        if self.snapshot:
+            query = query.where(Capture.fetched_at < self.since)
         with self.store.Session() as session:
-            found = session.scalars(
-                select(Capture.id)
-                .where(
-                    Capture.url_key == url_key(url),
-                    Capture.url == url,
-                    Capture.kind.in_(KNOWN_KINDS),
-                    Capture.fetched_at < self.since,
-                )
-                .limit(1)
-            ).first()
+            found = session.scalars(query.limit(1)).first()
         return found is not None
 
 
@@ -76,4 +82,12 @@ def known_urls(crawler: Crawler) -> Callable[[str], bool] | None:
     return KnownUrls(crawl_store(crawler))
 
 
-__all__ = ["KnownUrls", "known_urls", "store_backed"]
+def archived_urls(crawler: Crawler) -> Callable[[str], bool] | None:
+    """``archived(url)``: any detail/attachment capture of `url` so far; None when the crawl does not
+    archive to the store (see the module docstring)."""
+    if not store_backed(crawler.settings):
+        return None
+    return KnownUrls(crawl_store(crawler), snapshot=False)
+
+
+__all__ = ["KnownUrls", "archived_urls", "known_urls", "store_backed"]

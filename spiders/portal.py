@@ -11,6 +11,14 @@ requests for its attachments, each of which yields a ``kind: attachment`` item. 
 carrying the response bytes (``body``), ``headers`` (str → list[str]), ``status`` and ``content_type``, so
 the archive pipeline can store the bytes before anything interprets them.
 
+An unchanged report page (a 304 to the conditional middleware's request) arrives with the bytes of its
+archived capture (`crawler.middlewares.conditional`, "Replay"), so its attachment links are found as
+usual; of those, only a report some of whose files the archive lacks (a stub whose attachment failed or
+was cut off in an earlier crawl) has them requested — all of them, so the store sees the whole report
+and completes its version (`crawler.pipelines.store`) — and an unchanged report whose files are all
+archived costs no file request. The ``attachments`` of such a 304 ``detail`` item are the files
+requested for it (the store waits for those, and only those).
+
 Request meta keys (besides those of `spiders.cms.base`: ``nianbaoku_profile``, ``nianbaoku_role``,
 ``nianbaoku_list_url``, ``nianbaoku_page``, ``nianbaoku_state``):
 
@@ -22,11 +30,13 @@ Request meta keys (besides those of `spiders.cms.base`: ``nianbaoku_profile``, `
 ``dont_obey_robotstxt``  set when the profile says ``fetch.obey_robots: false`` (Scrapy's own key)
 
 Settings read: ``NIANBAOKU_PROFILES_DIR`` (where ``-a profile=<id>`` is looked up; ``-a profiles_dir``
-wins), ``NIANBAOKU_PROFILE_DELAY`` (apply ``fetch.delay_s`` as this spider's download delay).
+wins), ``NIANBAOKU_PROFILE_DELAY`` (apply ``fetch.delay_s`` as this spider's download delay),
+``NIANBAOKU_KNOWN_URLS`` and ``NIANBAOKU_ARCHIVED_URLS`` (the archive's answers, `crawler.incremental`).
 
 Stats: ``nianbaoku/list_pages``, ``nianbaoku/candidates``, ``nianbaoku/rejected/<reason>``,
 ``nianbaoku/list_end/<reason>``, ``nianbaoku/details``, ``nianbaoku/attachments``,
-``nianbaoku/report_page_rejected/<reason>``.
+``nianbaoku/report_page_rejected/<reason>``, ``nianbaoku/not_modified/attachments_missing`` (files an
+unchanged page links that the archive lacks) and ``…/attachments_requested``.
 """
 
 from __future__ import annotations
@@ -53,6 +63,13 @@ from spiders.cms.base import (
 from spiders.detail import Attachment, describe, find_attachments, page_title
 from spiders.profiles import PROFILES_DIR, PortalProfile, ProfileError, get_profile
 
+#: Set by `crawler.middlewares.conditional` on a 304 to its conditional request, and when it handed
+#: that 304 on with the archived bytes.
+META_NOT_MODIFIED = "nianbaoku_not_modified"
+META_REPLAYED = "nianbaoku_replayed"
+#: Where ``archived(url) -> bool`` comes from when ``NIANBAOKU_ARCHIVED_URLS`` is not set.
+ARCHIVED_URLS = "crawler.incremental.archived_urls"
+
 META_CANDIDATE = "nianbaoku_candidate"
 META_ATTACHMENT = "nianbaoku_attachment"
 META_DETAIL_URL = "nianbaoku_detail_url"
@@ -68,6 +85,8 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
     #: ``known(url) -> bool`` from ``NIANBAOKU_KNOWN_URLS``: stop paging at a page of known reports.
     known_urls: Callable[[str], bool] | None = None
+    #: ``archived(url) -> bool`` from ``NIANBAOKU_ARCHIVED_URLS``: which files an unchanged page still lacks.
+    archived_urls: Callable[[str], bool] | None = None
 
     def __init__(
         self,
@@ -111,6 +130,8 @@ class PortalSpider(scrapy.Spider):
             spider.download_delay = spider.profile.fetch.delay_s
         known = crawler.settings.get("NIANBAOKU_KNOWN_URLS")  # incremental re-crawl (crawler/incremental.py)
         spider.known_urls = load_object(known)(crawler) if known else None
+        archived = crawler.settings.get("NIANBAOKU_ARCHIVED_URLS", ARCHIVED_URLS)
+        spider.archived_urls = load_object(archived)(crawler) if archived else None
         return spider
 
     # --- requests ----------------------------------------------------------------------------------
@@ -244,6 +265,8 @@ class PortalSpider(scrapy.Spider):
         response = self.decoded(response)
         candidate = candidate or response.meta[META_CANDIDATE]
         attachments = find_attachments(response, self.profile) if isinstance(response, TextResponse) else []
+        if response.meta.get(META_NOT_MODIFIED):
+            attachments = self._still_due(attachments)
         self.crawler.stats.inc_value("nianbaoku/details")
         yield {
             "kind": "detail",
@@ -260,6 +283,24 @@ class PortalSpider(scrapy.Spider):
         if self.profile.attachments.fetch_immediately:
             for attachment in attachments:
                 yield self._attachment_request(attachment, candidate, detail_url=response.url)
+
+    def _still_due(self, attachments: list[Attachment]) -> list[Attachment]:
+        """The files of an unchanged page to fetch: none when the archive holds them all, else all.
+
+        All, not only the missing ones: the store compares the whole report with its current version,
+        and a group made of the page and only the late file would look like a report that lost its
+        other files (a revision). The archived ones go out conditionally and come back as 304s.
+        Without an archive to ask (``archived_urls`` None) every file is due, conditionally.
+        """
+        if not attachments or self.archived_urls is None:
+            return attachments
+        missing = sum(1 for a in attachments if not self.archived_urls(a.url))
+        if not missing:
+            return []
+        stats = self.crawler.stats
+        stats.inc_value("nianbaoku/not_modified/attachments_missing", missing)
+        stats.inc_value("nianbaoku/not_modified/attachments_requested", len(attachments))
+        return attachments
 
     def parse_report_page(self, response: Response) -> Iterator[Any]:
         """A ``report_urls`` page (``xxgkAnnualReport.jsp?fbtime=Y``): a detail if its title is a report."""
@@ -303,9 +344,10 @@ def _capture(response: Response) -> dict[str, Any]:
         "status": response.status,
         "content_type": content_type.decode("latin-1") if content_type else None,
         "headers": headers,
-        "body": response.body,
+        # a replayed 304 carries the archived bytes for its links only: they are in the archive already
+        "body": b"" if response.meta.get(META_REPLAYED) else response.body,
         # a 304 to a conditional request (crawler/middlewares/conditional.py): the old capture stands
-        "not_modified": bool(response.meta.get("nianbaoku_not_modified")),
+        "not_modified": bool(response.meta.get(META_NOT_MODIFIED)),
         "previous_sha256": response.meta.get("nianbaoku_previous_sha256"),
     }
 

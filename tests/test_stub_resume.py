@@ -205,6 +205,12 @@ def _crawl(pid: str, profiles: Path, env: dict[str, str], log: Path, **settings:
             proc.kill()
 
 
+def _stat(log: str, key: str) -> int:
+    """A counter from the Scrapy stats a crawl dumps into its log at close (0 when absent)."""
+    m = re.search(rf"'{re.escape(key)}': (\d+)", log)
+    return int(m.group(1)) if m else 0
+
+
 def _report_versions(store) -> dict[int, list[dict[str, Any]]]:
     """Versions per report id, with each version's facts (see `_facts`)."""
     by_id = {v["id"]: v for v in _facts(store)}
@@ -218,12 +224,7 @@ def _report_versions(store) -> dict[int, list[dict[str, Any]]]:
 
 @pytest.mark.parametrize(
     "conditional",
-    [
-        False,
-        pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
-            "open: the stub page answers 304 to the conditional re-crawl, the spider sees no body and so "
-            "no attachment link, and the attachment is never requested (spiders/portal.py parse_detail)"))),
-    ],
+    [False, True],
     ids=["full-refetch", "conditional-304"],
 )
 def test_stub_reports_whose_attachment_failed_are_completed_by_the_next_crawl(
@@ -231,7 +232,8 @@ def test_stub_reports_whose_attachment_failed_are_completed_by_the_next_crawl(
 ) -> None:
     """Crawl 1: stub pages stored, their attachments 503. Crawl 2 fetches the attachments: each stub
     report ends with one version carrying its attachment's table. With conditional requests on (the
-    default) the unchanged stub answers 304 — the case still open (see the xfail reason)."""
+    default) the unchanged stub answers 304: its links come from the archived page (the conditional
+    middleware's replay), and only the stubs whose file the archive lacks have it requested."""
     from storage.db import open_store
 
     spec = SiteSpec("trs", "trs", agencies=agency_names(2), years=(2022, 2023), non_reports=0,
@@ -261,11 +263,28 @@ def test_stub_reports_whose_attachment_failed_are_completed_by_the_next_crawl(
             assert len(alone) >= len(stubs)  # the stubs are stored from the page only
 
             state["fail"] = False
+            before = len(site.requests)
             second = _crawl(pid, profiles, env, tmp_path / "second.log",
                             NIANBAOKU_CONDITIONAL_ENABLED=str(conditional))
-            assert second == 0, (tmp_path / "second.log").read_text(errors="replace")[-3000:]
+            log = (tmp_path / "second.log").read_text(errors="replace")
+            assert second == 0, log[-3000:]
             print(f"two crawls of {len(site.reports)} reports ({len(stubs)} stubs) in "
                   f"{time.monotonic() - started:.1f} s")
+            files = [p for m, p in site.requests[before:] if _FILE.match(p)]
+            assert sorted(files) == sorted(set(files)) and len(files) == len(stubs), files
+            if conditional:  # the stub pages did answer 304: their links came from the archive
+                assert _stat(log, "nianbaoku/conditional/replayed") >= len(stubs), log[-3000:]
+                assert _stat(log, "nianbaoku/not_modified/attachments_missing") == len(stubs)
+                # crawl 3: every stub complete now, so an unchanged re-crawl asks for no file at all
+                settled = _facts(store)
+                before = len(site.requests)
+                third = _crawl(pid, profiles, env, tmp_path / "third.log")
+                log = (tmp_path / "third.log").read_text(errors="replace")
+                assert third == 0, log[-3000:]
+                assert [p for m, p in site.requests[before:] if _FILE.match(p)] == []
+                assert _stat(log, "nianbaoku/conditional/replayed") >= len(stubs), log[-3000:]
+                assert _stat(log, "nianbaoku/not_modified/attachments_missing") == 0
+                assert _facts(store) == settled
         after = _report_versions(store)
         with store.Session() as s:
             linked = select(report_version_captures.c.capture_id)

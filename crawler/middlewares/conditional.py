@@ -11,10 +11,24 @@ spider and pipeline know the content is unchanged and which capture it equals:
 
 ``response.meta["nianbaoku_not_modified"]``    True on a 304 to a conditional request
 ``response.meta["nianbaoku_previous_sha256"]`` sha256 of the capture the validators came from
+``response.meta["nianbaoku_replayed"]``        True when the 304 carries the archived body (below)
 
-Validators come from a `ValidatorSource` (``get(url) -> Validators | None``):
-`StoreValidatorSource` reads the last capture of the URL from the archive
-(`storage.repository.last_capture`); `MemoryValidatorSource` is a dict, for tests and tools.
+**Replay.** A 304 has no body, so a spider would follow no link from an unchanged page — and a stub
+page ("详见附件") whose attachment was never archived (its fetch failed, the crawl was stopped) would
+stay stub-only until the page itself changed. For requests whose role is in
+``NIANBAOKU_CONDITIONAL_REPLAY_ROLES`` (default: report pages, ``detail`` and ``report_page``), the
+304 is handed on with the bytes of the capture it equals, read from the content-addressed archive
+(``source.archived(url, sha256)``), the way Scrapy's own HTTP cache answers a 304 with its cached copy.
+The status stays 304 and the response carries the ``"archived"`` flag: nothing downstream may take it
+for a fresh fetch (the archive pipeline stores nothing for it; the WARC writer saw the real 304 at
+download time). Files are not replayed: nobody reads their bytes on a 304, and they can be large. A
+source without ``archived``, or a blob missing from the archive, leaves the bare 304 (stats ``…/replayed``,
+``…/replay_missing``).
+
+Validators come from a `ValidatorSource` (``get(url) -> Validators | None``, and optionally
+``archived(url, sha256) -> ArchivedCopy | None`` for replay): `StoreValidatorSource` reads the last
+capture of the URL from the archive (`storage.repository.last_capture`) and its bytes from the blob
+store; `MemoryValidatorSource` is a dict, for tests and tools.
 
 Which requests: those whose ``nianbaoku_role`` meta (set by the portal spider) is in
 ``NIANBAOKU_CONDITIONAL_ROLES`` — report pages and files, not list pages, where a 304 would hide the
@@ -23,9 +37,9 @@ rule; a request that already carries its own ``If-None-Match``/``If-Modified-Sin
 
 Settings: ``NIANBAOKU_CONDITIONAL_ENABLED`` (False: `NotConfigured`), ``NIANBAOKU_CONDITIONAL_SOURCE``
 (``"store"`` or the dotted path of a callable ``(crawler) -> ValidatorSource``),
-``NIANBAOKU_CONDITIONAL_ROLES``.
+``NIANBAOKU_CONDITIONAL_ROLES``, ``NIANBAOKU_CONDITIONAL_REPLAY_ROLES`` (an empty list: never replay).
 Stats: ``nianbaoku/conditional/sent``, ``…/not_modified``, ``…/modified``, ``…/no_validators``,
-``…/source_error``.
+``…/source_error``, ``…/replayed``, ``…/replay_missing``.
 """
 
 from __future__ import annotations
@@ -37,7 +51,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
@@ -55,6 +70,9 @@ META_CONDITIONAL = "nianbaoku_conditional"
 META_NOT_MODIFIED = "nianbaoku_not_modified"
 META_PREVIOUS_SHA256 = "nianbaoku_previous_sha256"
 META_ROLE = "nianbaoku_role"
+META_REPLAYED = "nianbaoku_replayed"
+#: Roles whose 304 is replayed from the archive: pages whose links the spider follows.
+DEFAULT_REPLAY_ROLES = ("detail", "report_page")
 # Set when this middleware added validators, so only its own 304s are turned into outcomes.
 META_SENT = "nianbaoku_conditional_sent"
 
@@ -75,6 +93,14 @@ class Validators:
         if self.last_modified:
             headers["If-Modified-Since"] = self.last_modified
         return headers
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedCopy:
+    """The archived bytes of a capture and the content type it was served with (for a replayed 304)."""
+
+    body: bytes
+    content_type: str | None = None
 
 
 @runtime_checkable
@@ -107,16 +133,26 @@ def validators_from_headers(
 
 
 class MemoryValidatorSource:
-    """Validators kept in a dict by URL (tests, one-off tools)."""
+    """Validators kept in a dict by URL, archived copies by sha256 (tests, one-off tools)."""
 
-    def __init__(self, items: Mapping[str, Validators] | None = None):
+    def __init__(
+        self,
+        items: Mapping[str, Validators] | None = None,
+        copies: Mapping[str, ArchivedCopy] | None = None,
+    ):
         self.items: dict[str, Validators] = dict(items or {})
+        self.copies: dict[str, ArchivedCopy] = dict(copies or {})
 
-    def put(self, url: str, validators: Validators) -> None:
+    def put(self, url: str, validators: Validators, copy: ArchivedCopy | None = None) -> None:
         self.items[url] = validators
+        if copy is not None and validators.sha256:
+            self.copies[validators.sha256] = copy
 
     def get(self, url: str) -> Validators | None:
         return self.items.get(url)
+
+    def archived(self, url: str, sha256: str) -> ArchivedCopy | None:
+        return self.copies.get(sha256)
 
 
 class StoreValidatorSource:
@@ -143,16 +179,44 @@ class StoreValidatorSource:
 
         return cls(opener)
 
+    def _opened(self) -> Store:
+        if self._store is None:
+            self._store = self._opener()
+        return self._store
+
     def get(self, url: str) -> Validators | None:
         from storage.repository import last_capture
 
-        if self._store is None:
-            self._store = self._opener()
-        with self._store.Session() as session:
+        with self._opened().Session() as session:
             capture = last_capture(session, url)
             if capture is None:
                 return None
             return validators_from_headers(capture.headers, capture.sha256)
+
+    def archived(self, url: str, sha256: str) -> ArchivedCopy | None:
+        """The bytes of the capture of `url` with digest `sha256`; None if there is no such capture or
+        its blob is gone or damaged (the 304 then goes on bare; `db verify` names the damage)."""
+        from sqlalchemy import select
+
+        from storage.errors import BlobError
+        from storage.models import Capture
+        from storage.repository import url_key
+
+        store = self._opened()
+        with store.Session() as session:
+            row = session.execute(
+                select(Capture.id, Capture.content_type)
+                .where(Capture.url_key == url_key(url), Capture.url == url, Capture.sha256 == sha256)
+                .order_by(Capture.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        try:
+            body = store.blobs.get(sha256)
+        except (BlobError, OSError):
+            return None
+        return ArchivedCopy(body, row.content_type)
 
     def close(self) -> None:
         if self._store is not None:
@@ -193,11 +257,20 @@ class ConditionalRequestsMiddleware:
 
     crawler: Crawler
 
-    def __init__(self, stats: StatsCollector, source: ValidatorSource, *, roles: Iterable[str] | None = None):
+    def __init__(
+        self,
+        stats: StatsCollector,
+        source: ValidatorSource,
+        *,
+        roles: Iterable[str] | None = None,
+        replay_roles: Iterable[str] = DEFAULT_REPLAY_ROLES,
+    ):
         self.stats = stats
         self.source = source
         self.roles = frozenset(roles) if roles is not None else None
+        self.replay_roles = frozenset(replay_roles)
         self._source_failed = False
+        self._replay_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -207,7 +280,8 @@ class ConditionalRequestsMiddleware:
         assert crawler.stats is not None
         source = _build_source(crawler, s.get("NIANBAOKU_CONDITIONAL_SOURCE") or "store")
         roles = s.getlist("NIANBAOKU_CONDITIONAL_ROLES") if s.get("NIANBAOKU_CONDITIONAL_ROLES") else None
-        o = cls(crawler.stats, source, roles=roles)
+        replay = s.getlist("NIANBAOKU_CONDITIONAL_REPLAY_ROLES", list(DEFAULT_REPLAY_ROLES))
+        o = cls(crawler.stats, source, roles=roles, replay_roles=replay)
         o.crawler = crawler
         crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         return o
@@ -256,15 +330,49 @@ class ConditionalRequestsMiddleware:
                 request.meta["handle_httpstatus_list"] = [*allowed, 304]
             self.stats.inc_value("nianbaoku/conditional/not_modified")
             logger.debug("Not modified since last capture: %s", request.url)
+            if request.meta.get(META_ROLE) in self.replay_roles:
+                return self._replay(request, response)
         elif 200 <= response.status < 300:
             self.stats.inc_value("nianbaoku/conditional/modified")
         return response
 
+    def _replay(self, request: Request, response: Response) -> Response:
+        """The 304 with the archived body of the capture it equals (see "Replay" in the module
+        docstring), or the bare 304 when the source cannot give it."""
+        archived = getattr(self.source, "archived", None)
+        sha256 = request.meta.get(META_PREVIOUS_SHA256)
+        if self._replay_failed or not callable(archived) or not sha256:
+            return response
+        try:
+            copy = archived(request.url, sha256)
+        except Exception as exc:  # replay is a help for links, never a reason to lose the 304
+            self._replay_failed = True
+            self.stats.inc_value("nianbaoku/conditional/source_error")
+            logger.warning(
+                "Archived copies switched off for this crawl: reading %s from the archive failed "
+                "(%s: %s); unchanged pages are handed on without a body",
+                request.url, type(exc).__name__, exc,
+            )
+            return response
+        if copy is None:
+            self.stats.inc_value("nianbaoku/conditional/replay_missing")
+            return response
+        headers = Headers(response.headers)
+        if copy.content_type:
+            headers["Content-Type"] = copy.content_type  # what the body is, not what the 304 says
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=copy.body)
+        request.meta[META_REPLAYED] = True
+        self.stats.inc_value("nianbaoku/conditional/replayed")
+        return response.replace(cls=cls, headers=headers, body=copy.body, flags=[*response.flags, "archived"])
+
 
 __all__ = [
+    "DEFAULT_REPLAY_ROLES",
     "META_CONDITIONAL",
     "META_NOT_MODIFIED",
     "META_PREVIOUS_SHA256",
+    "META_REPLAYED",
+    "ArchivedCopy",
     "ConditionalRequestsMiddleware",
     "MemoryValidatorSource",
     "StoreValidatorSource",
