@@ -102,6 +102,9 @@ NIANBAOKU_CONDITIONAL_SOURCE = "store"
 # Only pages whose content we archive are asked conditionally: a 304 on a list page would hide its
 # links and stop pagination.
 NIANBAOKU_CONDITIONAL_ROLES = ["detail", "attachment"]
+# A 304 on these roles is passed on with the archived bytes of the capture it equals, so the spider can
+# still see the page's attachment links and fetch one that was never stored (an empty list: never replay).
+NIANBAOKU_CONDITIONAL_REPLAY_ROLES = ["detail", "report_page"]
 
 # --- Spiders: portal profiles (spiders/portal.py) — added by the spiders helper ----------------------
 # Where `scrapy crawl portal -a profile=<id>` looks the id up; None = spiders/profiles/ shipped with the
