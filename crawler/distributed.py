@@ -22,6 +22,8 @@ project added here:
   queue: they pass the shared duplicate filter and wait in the worker's own local queue. The detail
   page's in-flight record is kept until all its attachments are done, so a crash re-fetches the page and
   — with the duplicate filter bypassed for them — its attachments, on whichever worker picks it up.
+  A reclaimed request is fetched in full, never conditionally (`mark_reclaimed`): the dead worker may
+  have archived the page without storing its report, and a 304 would hand back a page with no links.
 - **Finish together.** A worker with an empty queue does not close while another worker still has
   requests in flight (they may yield more); the last worker to finish removes the crawl's keys, so the
   next crawl of the profile starts with an empty duplicate filter. A crawl that stops for any other
@@ -77,6 +79,8 @@ META_GROUP = "_nianbaoku_group"
 META_RECLAIMED = "nianbaoku_reclaimed"
 #: The spider's request role key (`spiders.cms.base.META_ROLE`).
 META_ROLE = "nianbaoku_role"
+#: Request meta key read by `crawler.middlewares.conditional`: False = never ask conditionally.
+META_CONDITIONAL = "nianbaoku_conditional"
 
 
 def distributed_settings(redis_url: str) -> dict[str, Any]:
@@ -226,10 +230,26 @@ class FrontierScheduler(Scheduler):
         for encoded in entries.values():
             request = self.queue._decode_request(encoded)
             request.meta.pop(META_INFLIGHT, None)
-            request.meta[META_RECLAIMED] = True
-            self.queue.push(request)
+            self.queue.push(mark_reclaimed(request))
         self.server.delete(key)
         return len(entries)
+
+
+def mark_reclaimed(request: Request) -> Request:
+    """Mark `request` as handed back from a dead process's in-flight record, to be fetched *in full*.
+
+    Why unconditional: the dead process may have fetched and archived the page (a capture row, and its
+    ``ETag``) but died before the report was stored — its group waits in memory for the attachments.
+    Asked conditionally, the portal answers ``304 Not Modified`` with no body: the spider finds no
+    attachment links in it, the page is stored as a report of its own, and its attachments are never
+    requested again (or, if one was archived before the crash, it stays linked to no version). The full
+    page costs one download; identical bytes add no capture (`storage.repository`). Its attachments,
+    requested again with the duplicate filter bypassed, may still be asked conditionally: a 304 for one
+    stands for its archived capture, which the store links to the page's version.
+    """
+    request.meta[META_RECLAIMED] = True
+    request.meta[META_CONDITIONAL] = False
+    return request
 
 
 def _frontier(crawler: Crawler) -> FrontierScheduler | None:
@@ -447,6 +467,7 @@ __all__ = [
     "SeedOnceMiddleware",
     "distributed_settings",
     "frontier_keys",
+    "mark_reclaimed",
     "redis_client",
     "worker_id",
 ]

@@ -16,9 +16,11 @@ queued. It works like the Redis frontier of `crawler.distributed`, reusing its c
   until what its response yielded is through the item pipelines — stored — and its attachments are done
   (`crawler.distributed.SeedOnceMiddleware` / `InflightDoneMiddleware` decide when; this scheduler's
   `release`/`done` forget it). When a crawl starts on a JOBDIR, the requests left in flight by a
-  crawl that died go back in the queue, marked reclaimed: a detail page is fetched again and its
-  attachments with it (duplicate filter bypassed for them). A re-fetch is harmless: identical bytes add
-  no capture, identical content no version (`storage.repository`).
+  crawl that died go back in the queue, marked reclaimed: a detail page is fetched again — in full, not
+  conditionally (`crawler.distributed.mark_reclaimed`: the dead run may have archived the page without
+  storing its report, and a 304 has no links) — and its attachments with it (duplicate filter bypassed
+  for them). A re-fetch is harmless: identical bytes add no capture, identical content no version
+  (`storage.repository`).
 - **A report stays in one process.** Attachment requests pass the duplicate filter but wait in memory
   (their detail page is in flight in the file until they are done), so a report is never half fetched
   by one run and half by the next — which would store it as two different versions.
@@ -59,11 +61,11 @@ from scrapy.utils.request import request_from_dict
 from crawler.distributed import (
     META_GROUP,
     META_INFLIGHT,
-    META_RECLAIMED,
     META_ROLE,
     InflightDoneMiddleware,
     SeedOnceMiddleware,
     _Pending,
+    mark_reclaimed,
 )
 
 if TYPE_CHECKING:
@@ -262,7 +264,7 @@ class JobdirScheduler(BaseScheduler):
         if row_id <= self.resumed_below:
             request.meta.pop(META_INFLIGHT, None)  # rows of a dead run, not ours
         if reclaimed:
-            request.meta[META_RECLAIMED] = True
+            mark_reclaimed(request)  # left in flight by a dead run: fetched again in full
         request.meta[META_INFLIGHT] = [*request.meta.get(META_INFLIGHT, ()), row_id]
         self._inc("scheduler/dequeued/disk")
         self._inc("scheduler/dequeued")

@@ -26,6 +26,11 @@ from tests.replica.server import ReplicaServer
 from tests.replica.sites import SiteSpec, agency_names
 from tests.replica.workers import bind_profile, start_worker, worker_env
 from tests.test_distributed import pg_database, redis_prefix, store_facts  # noqa: F401 - fixtures
+from tests.test_jobdir_resume import (
+    assert_every_report_whole,
+    kill_between_archive_and_store,
+    unlinked_captures,
+)
 
 
 def _dead_pid() -> int:
@@ -99,10 +104,12 @@ def test_kill_9_then_resume_collects_every_report_once(
             assert code == 0, (tmp_path / "second.log").read_text(errors="replace")[-4000:]
             fetched = [p for m, p in site.requests if m == "GET" and p != "/robots.txt"]
         facts = store_facts(store)
+        unlinked = unlinked_captures(store)
     finally:
         store.close()
 
     assert facts["reports"] == expected
+    assert unlinked == []  # every page and file fetched belongs to its report's version
     assert facts["versions"] == expected  # nothing stored twice
     assert facts["dup_captures"] == [] and facts["missing_blobs"] == []
     (_, status1, _), (_, status2, counts2) = facts["runs"]
@@ -112,3 +119,22 @@ def test_kill_9_then_resume_collects_every_report_once(
     refetched = len(fetched) - len(set(fetched))
     assert refetched <= 16, f"{refetched} pages fetched twice"
     assert counts2["requests"] < len(set(fetched))
+
+
+def test_kill_9_between_a_pages_archive_and_its_report_then_resume(
+    tmp_path: Path, redis_prefix: tuple[str, str], pg_database: str  # noqa: F811 - fixtures
+) -> None:
+    """The Redis path had the JOBDIR's hole: a page the dead worker had archived (its report not stored,
+    its file held by the portal) came back from the in-flight record, was asked conditionally, got a
+    304 with no links and was stored without its file. Reclaimed requests are fetched in full."""
+    redis_url, prefix = redis_prefix
+    data_dir = tmp_path / "data"
+    settings = {"CONCURRENT_REQUESTS": "4", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                "NIANBAOKU_REDIS_ALIVE_TTL": "2", "NIANBAOKU_REDIS_HEARTBEAT": "0.5"}
+    env = worker_env(database_url=pg_database, data_dir=data_dir, redis_url=redis_url, prefix=prefix)
+    profiles = tmp_path / "profiles"
+    r = kill_between_archive_and_store(
+        tmp_path, database_url=pg_database,
+        start=lambda pid, log: start_worker(pid, profiles, env, log, worker=True, settings=settings),
+    )
+    assert_every_report_whole(r)

@@ -11,12 +11,16 @@ tested in-process first.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +33,12 @@ from sqlalchemy import func, select
 from crawler.config import PROJECT_ROOT, resolve
 from crawler.distributed import META_INFLIGHT, META_RECLAIMED, _Pending
 from crawler.jobdir import FRONTIER_FILE, JobdirScheduler, jobdir_enabled
+from crawler.middlewares.conditional import wants_conditional
+from crawler.pipelines.archive import archive_item
 from storage.db import Store, open_store
 from storage.models import Capture, CrawlRun, Report, report_version_captures
 from tests.cli import run_crawler
-from tests.replica.server import ReplicaServer
+from tests.replica.server import ReplicaServer, Req, Resp, Site
 from tests.replica.sites import SiteSpec, agency_names
 from tests.replica.workers import FAST, bind_profile, worker_env
 from tests.test_distributed import store_facts
@@ -85,6 +91,8 @@ def test_a_killed_run_leaves_its_frontier_and_in_flight_requests_come_back(tmp_p
     assert not second.enqueue_request(_req("http://a.test/2"))  # still seen after the "crash"
     again = second.next_request()
     assert again is not None and again.url == "http://a.test/2" and again.meta.get(META_RECLAIMED)
+    # fetched in full: the dead run may have archived it without storing its report (a 304 has no links)
+    assert not wants_conditional(again, None) and wants_conditional(_req("http://a.test/2"), None)
     assert again.meta[META_INFLIGHT] == [taken.meta[META_INFLIGHT][-1]]
     token = _Pending(fps=again.meta[META_INFLIGHT], output_done=True)
     second.release(token)  # its output is stored: it leaves the file
@@ -266,3 +274,140 @@ def test_graceful_stop_then_resume_from_the_jobdir(tmp_path: Path, stop: signal.
     r = _stop_resume(tmp_path, stop)
     assert r["code1"] == 1  # the CLI says the crawl did not finish
     _assert_resumed(r, max_refetched=16)
+
+
+# --- the kill forced between a page's archive and its report's store ----------------------------------
+
+#: The TRS replica's report files (``…/YYYYMM/P0<date><key>.pdf``).
+_ATTACHMENT = re.compile(r"/P0\d+\.\w+$")
+
+
+class HoldAttachments:
+    """Replica fault: a request for an attachment is held (its server thread waits) until `released`.
+
+    The crawl then has detail pages archived — capture rows with their ``ETag`` — whose reports cannot be
+    stored (their groups wait for the held files), with those pages in flight in the frontier: the state
+    a kill lands in at random in the end-to-end tests above, made certain.
+    """
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.held: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, site: Site, req: Req) -> Resp | None:
+        if not _ATTACHMENT.search(req.path):
+            return None
+        with self.lock:
+            self.held.append(req.raw or req.path)
+        self.released.wait(timeout=300)
+        return Resp(0, stream=lambda handler: None)  # its client was killed meanwhile: no answer
+
+
+def unlinked_captures(store: Store, kinds: tuple[str, ...] = ("detail", "attachment")) -> list[str]:
+    """URLs of archived pages and files that no report version holds."""
+    with store.Session() as s:
+        linked = select(report_version_captures.c.capture_id)
+        return list(s.scalars(select(Capture.url).where(Capture.kind.in_(kinds), Capture.id.not_in(linked))))
+
+
+def _archive_as_the_dead_run(store: Store, site: Site, path: str) -> None:
+    """Archive one file as the killed run would have just before the kill: its capture row and blob
+    (with the portal's ``ETag``), no report version — the reported intermittent symptom's state."""
+    url = f"{site.base}{path}"
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        body = resp.read()
+        headers = {k: [v] for k, v in resp.headers.items()}
+        item = {"url": url, "kind": "attachment", "body": body, "status": resp.status, "headers": headers,
+                "content_type": resp.headers.get("Content-Type")}
+
+    def archive(session: Any) -> None:
+        first_run = session.scalars(select(CrawlRun.id).order_by(CrawlRun.id)).first()
+        archive_item(session, store.blobs, item, crawl_run_id=first_run)
+
+    store.run(archive)
+
+
+def kill_between_archive_and_store(
+    tmp_path: Path, *, database_url: str, start: Callable[[str, Path], subprocess.Popen]
+) -> dict[str, Any]:
+    """Kill -9 a crawl while detail pages are archived and their reports not stored (attachments held
+    by the replica; one of them archived as if the kill came a moment later), resume it; return what
+    the tests assert on. ``start(profile_id, log)`` starts one crawl of the replica's profile (bound in
+    ``tmp_path/profiles``). Shared by the JOBDIR and the Redis tests."""
+    spec = SiteSpec("trs", "trs", agencies=agency_names(3), years=(2017, 2024), seed=25, full_files=2)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    store = open_store(resolve(data_dir=data_dir, database_url=database_url))
+    hold = HoldAttachments()
+    try:
+        with ReplicaServer([spec]) as replica:
+            site = replica.site("trs")
+            site.faults = hold
+            expected = len(site.reports)
+            with_files = sum(1 for it in site.reports if it.attachment)
+            pid = bind_profile(replica, "trs", tmp_path / "profiles")
+            first = start(pid, tmp_path / "first.log")
+            deadline = time.monotonic() + 180
+            try:
+                while not (hold.held and unlinked_captures(store, ("detail",))):
+                    assert first.poll() is None, _tail(tmp_path / "first.log")
+                    assert time.monotonic() < deadline, "no page was archived with its file held in time"
+                    time.sleep(0.2)
+                time.sleep(1.0)  # margin: other pages of the moment reach the archive too
+            finally:
+                first.kill()
+                first.wait(timeout=60)
+            pages_at_kill = unlinked_captures(store, ("detail",))
+            held = list(hold.held)
+            hold.released.set()
+            site.faults = None
+            _archive_as_the_dead_run(store, site, held[0])
+
+            second = start(pid, tmp_path / "second.log")
+            code2 = second.wait(timeout=300)
+            assert code2 == 0, _tail(tmp_path / "second.log")
+        facts = store_facts(store)
+        with store.Session() as s:
+            linked_files = set(s.scalars(
+                select(Capture.url).where(
+                    Capture.kind == "attachment",
+                    Capture.id.in_(select(report_version_captures.c.capture_id)),
+                )
+            ))
+        unlinked = unlinked_captures(store)
+    finally:
+        hold.released.set()
+        store.close()
+    return {"expected": expected, "with_files": with_files, "facts": facts, "unlinked": unlinked,
+            "linked_files": linked_files, "held": [f"{site.base}{p}" for p in held],
+            "pages_at_kill": pages_at_kill}
+
+
+def assert_every_report_whole(r: dict[str, Any]) -> None:
+    """Each report once, with its file: nothing fetched left unlinked, nothing stored twice."""
+    assert r["pages_at_kill"], "the kill did not land between a page's archive and its report's store"
+    facts = r["facts"]
+    assert facts["reports"] == r["expected"] and facts["versions"] == r["expected"]
+    assert facts["dup_captures"] == [] and facts["missing_blobs"] == []
+    assert r["unlinked"] == []  # the file archived before the kill belongs to its report's version
+    assert set(r["held"]) <= r["linked_files"]  # the files held at the kill were fetched and linked
+    assert len(r["linked_files"]) == r["with_files"]  # and every report's file is in its version
+    print(f"reports {r['expected']} ({r['with_files']} with a file), pages archived but not stored at "
+          f"the kill {len(r['pages_at_kill'])}, files held {len(r['held'])}")
+
+
+def test_kill_9_between_a_pages_archive_and_its_report_then_resume(tmp_path: Path) -> None:
+    """The interleaving behind the intermittent loss, forced. A detail page archived by the killed run
+    (its capture carries an ``ETag``) comes back from the JOBDIR in flight; asked conditionally it got a
+    304 with no body — no attachment links — and was stored as a report without its file, leaving the
+    file archived before the kill linked to no version (or never fetched at all). Reclaimed requests are
+    now fetched in full (`crawler.distributed.mark_reclaimed`)."""
+    data_dir, jobdir = tmp_path / "data", tmp_path / "job"
+    url = f"sqlite:///{data_dir / 'nianbaoku.sqlite'}"
+    env = worker_env(database_url=url, data_dir=data_dir)
+    profiles = tmp_path / "profiles"
+    r = kill_between_archive_and_store(
+        tmp_path, database_url=url, start=lambda pid, log: _start(pid, profiles, env, log, jobdir)
+    )
+    assert_every_report_whole(r)
