@@ -24,6 +24,9 @@ project added here:
   — with the duplicate filter bypassed for them — its attachments, on whichever worker picks it up.
   A reclaimed request is fetched in full, never conditionally (`mark_reclaimed`): the dead worker may
   have archived the page without storing its report, and a 304 would hand back a page with no links.
+  An attachment that fails for good (or is filtered) first tells the store pipeline it will not come
+  (`attachment_missing`, the store's ``ATTACHMENT_MISSING`` signal), so the report is stored without it
+  *before* its page leaves the in-flight record — never a page released while its report still waits.
 - **Finish together.** A worker with an empty queue does not close while another worker still has
   requests in flight (they may yield more); the last worker to finish removes the crawl's keys, so the
   next crawl of the profile starts with an empty duplicate filter. A crawl that stops for any other
@@ -81,6 +84,11 @@ META_RECLAIMED = "nianbaoku_reclaimed"
 META_ROLE = "nianbaoku_role"
 #: Request meta key read by `crawler.middlewares.conditional`: False = never ask conditionally.
 META_CONDITIONAL = "nianbaoku_conditional"
+#: The portal spider's meta keys of an attachment request: the page it was linked from, its list.
+META_DETAIL_URL = "nianbaoku_detail_url"
+META_LIST_URL = "nianbaoku_list_url"
+#: `attachment_missing` reason of an attachment filtered as already seen (`crawler.pipelines.store`).
+FILTERED = "filtered"
 
 
 def distributed_settings(redis_url: str) -> dict[str, Any]:
@@ -159,6 +167,7 @@ class FrontierScheduler(Scheduler):
         self.keys: FrontierKeys | None = None
         self.settings: BaseSettings | None = None
         self.local: deque[Request] = deque()  # this worker's attachments (see the module docstring)
+        self.crawler: Crawler | None = None
 
     def __len__(self) -> int:
         return super().__len__() + len(self.local)
@@ -167,6 +176,7 @@ class FrontierScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> Self:
         o = super().from_crawler(crawler)
         o.settings = crawler.settings
+        o.crawler = crawler
         crawler.nianbaoku_frontier = o  # type: ignore[attr-defined]  # found by the coordinator
         return o
 
@@ -183,7 +193,7 @@ class FrontierScheduler(Scheduler):
         if request.meta.get(META_ROLE) != "attachment":
             return super().enqueue_request(request)
         if not request.dont_filter and self.df.request_seen(request):
-            self.done(request)  # fetched elsewhere already: it does not hold its page any more
+            self.done(request, FILTERED)  # fetched elsewhere already: it does not hold its page any more
             return False
         self.local.append(request)
         return True
@@ -199,12 +209,13 @@ class FrontierScheduler(Scheduler):
             request.meta[META_INFLIGHT] = [*request.meta.get(META_INFLIGHT, ()), fp]
         return request
 
-    def done(self, request: Request) -> None:
-        """The request failed for good (or was filtered): forget it in flight; an attachment also counts
-        as done for its page."""
+    def done(self, request: Request, reason: str) -> None:
+        """The request failed for good (`reason`) or was filtered: forget it in flight; an attachment
+        also counts as done for its page — once the store was told it will not come."""
         self._forget(request.meta.pop(META_INFLIGHT, None))
         parent = request.meta.pop(META_GROUP, None)
         if parent is not None:
+            attachment_missing(self.crawler, request, reason)
             parent.pending -= 1
             self.release(parent)
 
@@ -256,6 +267,26 @@ def _frontier(crawler: Crawler) -> FrontierScheduler | None:
     return getattr(crawler, "nianbaoku_frontier", None)
 
 
+def attachment_missing(crawler: Crawler | None, request: Request, reason: str) -> None:
+    """Tell the store pipeline that attachment `request` will yield no item (`reason`: ``"filtered"``,
+    ``"http:404"``, ``"download:<kind>"``…), so it stores the page's report without it now.
+
+    Called before the attachment counts as done for its page: the page must not leave the in-flight
+    record while its report still waits in the store for this file — a kill then would leave the page
+    archived, its report never stored and nothing to fetch it again. Synchronous (Scrapy signal)."""
+    if crawler is None or request.meta.get(META_ROLE) != "attachment":
+        return
+    from crawler.pipelines.store import ATTACHMENT_MISSING
+
+    crawler.signals.send_catch_log(
+        ATTACHMENT_MISSING,
+        url=request.url,
+        detail_url=request.meta.get(META_DETAIL_URL),
+        list_url=request.meta.get(META_LIST_URL),
+        reason=reason,
+    )
+
+
 @dataclass(eq=False)
 class _Pending:
     """What one response still waits for before its request may leave the in-flight record: its items
@@ -303,6 +334,7 @@ class SeedOnceMiddleware:
 
         request = response.request
         token = _Pending()
+        items = 0
         async for item in result:
             if isinstance(item, Request):
                 if item.meta.get(META_ROLE) == "attachment":
@@ -311,13 +343,25 @@ class SeedOnceMiddleware:
                     token.pending += 1
                     item.meta[META_GROUP] = token
             elif item is not None:
+                items += 1
                 token.pending += 1
                 self.items[id(item)] = (item, token)
             yield item
+        if not items and request is not None and META_GROUP in request.meta:
+            # an attachment that gave no item: an error status (Scrapy's HttpError middleware turns its
+            # exception into empty output, so it ends here, not in process_spider_exception)
+            why = f"http:{response.status}" if response.status >= 400 else "no_item"
+            attachment_missing(self.crawler, request, why)
         self._output_done(request, token)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
-        self._output_done(response.request, _Pending())
+        from scrapy.spidermiddlewares.httperror import HttpError
+
+        request = response.request
+        if request is not None and META_GROUP in request.meta:  # an attachment that gave no item
+            why = f"http:{response.status}" if isinstance(exception, HttpError) else type(exception).__name__
+            attachment_missing(self.crawler, request, why)
+        self._output_done(request, _Pending())
 
     def _output_done(self, request: Request | None, token: _Pending) -> None:
         frontier = _frontier(self.crawler)
@@ -351,9 +395,14 @@ class InflightDoneMiddleware:
         return cls(crawler)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
+        from scrapy.exceptions import IgnoreRequest
+
+        from crawler.middlewares.failures import classify
+
         frontier = _frontier(self.crawler)
         if frontier is not None:
-            frontier.done(request)
+            why = "ignored" if isinstance(exception, IgnoreRequest) else f"download:{classify(exception)}"
+            frontier.done(request, why)
 
 
 class FrontierCoordinator:
@@ -460,11 +509,13 @@ def redis_client(settings: BaseSettings) -> Any:
 
 
 __all__ = [
+    "FILTERED",
     "FrontierCoordinator",
     "FrontierKeys",
     "FrontierScheduler",
     "InflightDoneMiddleware",
     "SeedOnceMiddleware",
+    "attachment_missing",
     "distributed_settings",
     "frontier_keys",
     "mark_reclaimed",

@@ -14,12 +14,19 @@ started, so pages archived during the crawl (a column listing the same link twic
 not in ``ITEM_PIPELINES``, e.g. the spider tests' JSONL harness).
 
 `archived_urls(crawler)` (``NIANBAOKU_ARCHIVED_URLS``, this function by default) answers a different
-question: does the archive hold *any* detail/attachment capture of `url`, including one made earlier in
-this crawl? The spider asks it for the attachment links of an unchanged report page (a 304 replayed
-from the archive, `crawler.middlewares.conditional`): a stub whose attachment was never archived (its
-fetch failed, the crawl was stopped) gets it fetched now; one whose attachments are all archived costs
-no request at all. It is not an incremental *policy* — switching ``NIANBAOKU_INCREMENTAL`` off does not
-switch it off — only a fact about the archive; None when the crawl does not archive to the store.
+question: is the last detail/attachment capture of `url` — made before or during this crawl — *stored*,
+held by a report version? The spider asks it for the attachment links of an unchanged report page (a
+304 replayed from the archive, `crawler.middlewares.conditional`): a stub whose attachment was never
+archived (its fetch failed, the crawl was stopped) gets it fetched now; one whose attachments are all
+stored costs no request at all. Archived is not enough: a crawl killed between a file's archive and its
+report's store leaves a capture no version holds, and a page that counted it as "there" would be stored
+without it — the file linked to nothing, for good. Counted as missing, it is requested again
+(conditionally: its 304 stands for the archived capture, which the store then links). It is not an
+incremental *policy* — switching ``NIANBAOKU_INCREMENTAL`` off does not switch it off — only a fact
+about the archive; None when the crawl does not archive to the store.
+
+`capture_stored(session, capture_id)` is that fact for one capture (also used by the conditional
+middleware's validator source: a report page no version holds is fetched in full, not replayed).
 """
 
 from __future__ import annotations
@@ -31,12 +38,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from crawler.pipelines import crawl_store
-from storage.models import Capture
+from storage.models import Capture, report_version_captures
 from storage.repository import url_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+    from sqlalchemy.orm import Session
 
     from storage.db import Store
 
@@ -54,14 +62,27 @@ def store_backed(settings: BaseSettings) -> bool:
     )
 
 
+def capture_stored(session: Session, capture_id: int) -> bool:
+    """Whether a report version holds the capture: its report was stored (a crawl killed between the
+    capture's archive and its report's store leaves one that no version holds)."""
+    query = select(report_version_captures.c.capture_id).where(
+        report_version_captures.c.capture_id == capture_id
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
 class KnownUrls:
     """``known(url)``: the archive held a detail/attachment capture of `url` before `since` (with
-    ``snapshot=False``: at the time of asking, whenever it was made)."""
+    ``snapshot=False``: at the time of asking, whenever it was made; with ``stored=True``: and the last
+    such capture of `url` is held by a report version, see `capture_stored`)."""
 
-    def __init__(self, store: Store, since: datetime | None = None, *, snapshot: bool = True):
+    def __init__(
+        self, store: Store, since: datetime | None = None, *, snapshot: bool = True, stored: bool = False
+    ):
         self.store = store
         self.since = since or datetime.now(UTC)
         self.snapshot = snapshot
+        self.stored = stored
 
     def __call__(self, url: str) -> bool:
         query = select(Capture.id).where(
@@ -69,9 +90,11 @@ class KnownUrls:
         )
         if self.snapshot:
             query = query.where(Capture.fetched_at < self.since)
+        if self.stored:  # the last fetch decides: a file revised, then killed before its store, is due
+            query = query.order_by(Capture.last_fetched_at.desc(), Capture.id.desc())
         with self.store.Session() as session:
             found = session.scalars(query.limit(1)).first()
-        return found is not None
+            return found is not None and (not self.stored or capture_stored(session, found))
 
 
 def known_urls(crawler: Crawler) -> Callable[[str], bool] | None:
@@ -83,11 +106,11 @@ def known_urls(crawler: Crawler) -> Callable[[str], bool] | None:
 
 
 def archived_urls(crawler: Crawler) -> Callable[[str], bool] | None:
-    """``archived(url)``: any detail/attachment capture of `url` so far; None when the crawl does not
-    archive to the store (see the module docstring)."""
+    """``archived(url)``: the last detail/attachment capture of `url` so far is stored in a report
+    version; None when the crawl does not archive to the store (see the module docstring)."""
     if not store_backed(crawler.settings):
         return None
-    return KnownUrls(crawl_store(crawler), snapshot=False)
+    return KnownUrls(crawl_store(crawler), snapshot=False, stored=True)
 
 
-__all__ = ["KnownUrls", "archived_urls", "known_urls", "store_backed"]
+__all__ = ["KnownUrls", "archived_urls", "capture_stored", "known_urls", "store_backed"]

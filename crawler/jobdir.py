@@ -21,6 +21,10 @@ queued. It works like the Redis frontier of `crawler.distributed`, reusing its c
   storing its report, and a 304 has no links) — and its attachments with it (duplicate filter bypassed
   for them). A re-fetch is harmless: identical bytes add no capture, identical content no version
   (`storage.repository`).
+- **A failed attachment is settled first.** An attachment that fails for good (404, download error)
+  or is filtered tells the store pipeline before it counts as done for its page
+  (`crawler.distributed.attachment_missing`): the report is stored without it, then the page leaves
+  the file — never a page gone from the frontier while its report still waits to be stored.
 - **A report stays in one process.** Attachment requests pass the duplicate filter but wait in memory
   (their detail page is in flight in the file until they are done), so a report is never half fetched
   by one run and half by the next — which would store it as two different versions.
@@ -59,12 +63,14 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
 from crawler.distributed import (
+    FILTERED,
     META_GROUP,
     META_INFLIGHT,
     META_ROLE,
     InflightDoneMiddleware,
     SeedOnceMiddleware,
     _Pending,
+    attachment_missing,
     mark_reclaimed,
 )
 
@@ -222,7 +228,7 @@ class JobdirScheduler(BaseScheduler):
             if not new:
                 self.db.execute("COMMIT")
                 self._inc("dupefilter/filtered")
-                self.done(request)  # filtered: it holds its detail page no longer
+                self.done(request, FILTERED)  # filtered: it holds its detail page no longer
                 return False
             if data is not None:
                 self.db.execute(
@@ -272,11 +278,13 @@ class JobdirScheduler(BaseScheduler):
 
     # --- completion (called by the middlewares of crawler.distributed) -------------------------
 
-    def done(self, request: Request) -> None:
-        """The request failed for good or was filtered: forget it; an attachment is done for its page."""
+    def done(self, request: Request, reason: str) -> None:
+        """The request failed for good (`reason`) or was filtered: forget it; an attachment is done for
+        its page — once the store was told it will not come (`crawler.distributed.attachment_missing`)."""
         self._forget(request.meta.pop(META_INFLIGHT, None))
         parent = request.meta.pop(META_GROUP, None)
         if parent is not None:
+            attachment_missing(self.crawler, request, reason)
             parent.pending -= 1
             self.release(parent)
 

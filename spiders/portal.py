@@ -14,10 +14,11 @@ the archive pipeline can store the bytes before anything interprets them.
 An unchanged report page (a 304 to the conditional middleware's request) arrives with the bytes of its
 archived capture (`crawler.middlewares.conditional`, "Replay"), so its attachment links are found as
 usual; of those, only a report some of whose files the archive lacks (a stub whose attachment failed or
-was cut off in an earlier crawl) has them requested — all of them, so the store sees the whole report
-and completes its version (`crawler.pipelines.store`) — and an unchanged report whose files are all
-archived costs no file request. The ``attachments`` of such a 304 ``detail`` item are the files
-requested for it (the store waits for those, and only those).
+was cut off in an earlier crawl) or holds in no report version (a crawl killed between the file's
+archive and its report's store; `crawler.incremental.archived_urls`) has them requested — all of them,
+so the store sees the whole report and completes its version (`crawler.pipelines.store`) — and an
+unchanged report whose files are all stored costs no file request. The ``attachments`` of such a 304
+``detail`` item are the files requested for it (the store waits for those, and only those).
 
 Request meta keys (besides those of `spiders.cms.base`: ``nianbaoku_profile``, ``nianbaoku_role``,
 ``nianbaoku_list_url``, ``nianbaoku_page``, ``nianbaoku_state``):

@@ -31,6 +31,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
 from crawler.config import PROJECT_ROOT, resolve
+from crawler.distributed import FILTERED as FRONTIER_FILTERED
 from crawler.distributed import META_INFLIGHT, META_RECLAIMED, _Pending
 from crawler.jobdir import FRONTIER_FILE, JobdirScheduler, jobdir_enabled
 from crawler.middlewares.conditional import wants_conditional
@@ -40,8 +41,8 @@ from storage.models import Capture, CrawlRun, Report, report_version_captures
 from tests.cli import run_crawler
 from tests.replica.server import ReplicaServer, Req, Resp, Site
 from tests.replica.sites import SiteSpec, agency_names
-from tests.replica.workers import FAST, bind_profile, worker_env
-from tests.test_distributed import store_facts
+from tests.replica.workers import FAST, bind_profile, start_worker, worker_env
+from tests.test_distributed import pg_database, redis_prefix, store_facts  # noqa: F401 - fixtures
 
 # --- the scheduler in-process ------------------------------------------------------------------------
 
@@ -411,3 +412,234 @@ def test_kill_9_between_a_pages_archive_and_its_report_then_resume(tmp_path: Pat
         tmp_path, database_url=url, start=lambda pid, log: _start(pid, profiles, env, log, jobdir)
     )
     assert_every_report_whole(r)
+
+
+# --- an attachment that fails for good: its report is stored before its page is done ----------------
+
+
+def test_a_missing_attachment_completes_its_group_at_once(store: Store) -> None:
+    """`ATTACHMENT_MISSING` settles one linked file: a group waiting for nothing else is stored then and
+    there (not at close), a failure goes on the run at the page's URL, a filtered duplicate does not;
+    told before its page arrives, the group is stored as soon as the page does."""
+    from crawler.pipelines import run_errors
+    from crawler.pipelines.store import ATTACHMENT_MISSING as SIGNAL
+    from crawler.pipelines.store import FILTERED
+    from tests.test_pipeline_store import DETAIL, PDF_URL, Chain, detail, report_html
+
+    chain = Chain(store)
+    page = detail(report_html("宁波市镇海区人力资源和社会保障局", 2022, 5), attachments=(PDF_URL,))
+    chain.feed(page)
+    assert len(chain.store.groups) == 1  # waiting for its file
+    stored = chain.store.attachment_missing(
+        url=PDF_URL, detail_url=DETAIL, list_url=page["list_url"], reason="http:404", signal=SIGNAL
+    )
+    assert stored is not None and stored.outcome == "new" and chain.store.groups == {}
+    with store.Session() as s:
+        kinds = sorted(c.kind for c in s.scalars(select(Capture)))
+    assert kinds == ["detail"] and _reports(store) == 1
+    assert chain.stats.get_value("nianbaoku/store/attachment_missing") == 1
+    assert [e for e in run_errors(chain.stats) if e["error"] == "store:attachment_missing"] == [
+        {"error": "store:attachment_missing", "url": DETAIL, "reason": f"{PDF_URL}: http:404"}
+    ]
+    # a word that comes after its report was stored changes nothing: an empty group, never stored
+    assert chain.store.attachment_missing(url=PDF_URL, detail_url=DETAIL, reason="http:404") is None
+
+    other = "http://portal.gov.cn/art/2023/1/21/art_1_2.html"
+    early = Chain(store)
+    assert early.store.attachment_missing(url=PDF_URL, detail_url=other, reason=FILTERED) is None
+    assert run_errors(early.stats) == []  # a duplicate is no failure
+    assert FILTERED == FRONTIER_FILTERED  # the frontiers' word for it (crawler.distributed)
+    out = early.feed(detail(report_html("宁波市镇海区财政局", 2022, 6), attachments=(PDF_URL,), url=other))
+    assert out["stored"] in ("new", "changed") and early.store.groups == {}  # stored on arrival
+    # a file linked straight from a list has no page waiting for it; a group of nothing is never stored
+    assert early.store.attachment_missing(url=PDF_URL, detail_url="http://l", list_url="http://l") is None
+    early.store.attachment_missing(url=PDF_URL, detail_url="http://portal.gov.cn/gone.html", reason="x")
+    early.close()
+    chain.close()
+    assert early.stats.get_value("nianbaoku/store/flushed_at_close") is None
+    assert chain.stats.get_value("nianbaoku/store/flushed_at_close") is None
+    assert chain.stats.get_value("nianbaoku/store/blocked") is None
+
+
+class FailDocx:
+    """Replica fault: every ``.docx`` report file answers 404; the first ``.pdf`` one is held (its server
+    thread waits until `released`), so the crawl cannot finish — what is stored meanwhile is stored
+    before the spider closes. Other files are served."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.held: list[str] = []
+        self.failed: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, site: Site, req: Req) -> Resp | None:
+        if not _ATTACHMENT.search(req.path):
+            return None
+        if req.path.endswith(".docx"):
+            with self.lock:
+                self.failed.append(req.path)
+            return Resp(404, b"not found")
+        with self.lock:
+            if self.held or self.released.is_set():
+                return None
+            self.held.append(req.path)
+        self.released.wait(timeout=300)
+        return Resp(0, stream=lambda handler: None)  # its client was killed meanwhile: no answer
+
+
+def _frontier_urls(jobdir: Path) -> list[str]:
+    """The URLs of the requests in the JOBDIR's frontier file (queued or in flight)."""
+    import pickle
+
+    db = sqlite3.connect(jobdir / FRONTIER_FILE)
+    try:
+        return [pickle.loads(data)["url"] for (data,) in db.execute("SELECT data FROM requests")]
+    finally:
+        db.close()
+
+
+def _pages_stored_alone(store: Store, linking: str = "") -> dict[str, str]:
+    """{page URL: page path} of the versions made of one detail page and nothing else (and whose page
+    bytes contain `linking`: ``".docx"`` for the pages of the failing files)."""
+    from urllib.parse import urlsplit
+
+    from storage.models import ReportVersion
+
+    with store.Session() as s:
+        pages = [
+            version.captures[0]
+            for version in s.scalars(select(ReportVersion))
+            if [c.kind for c in version.captures] == ["detail"]
+        ]
+        found = [(c.url, c.sha256) for c in pages]
+    return {
+        url: urlsplit(url).path for url, sha in found if linking.encode() in store.blobs.get(sha)
+    }
+
+
+def fail_for_good_then_kill(
+    tmp_path: Path,
+    *,
+    database_url: str,
+    start: Callable[[str, Path], subprocess.Popen],
+    frontier_urls: Callable[[], list[str]],
+) -> dict[str, Any]:
+    """Crawl a replica whose ``.docx`` files answer 404 while one ``.pdf`` is held (the crawl cannot
+    finish); once every docx report is stored from its page alone, kill -9 the crawl, release the pdf
+    and crawl again. ``start(profile_id, log)`` starts one crawl of the replica's profile (bound in
+    ``tmp_path/profiles``); ``frontier_urls()`` lists what the frontier holds (queued or in flight).
+    Shared by the JOBDIR and the Redis tests."""
+    spec = SiteSpec("trs", "trs", agencies=agency_names(3), years=(2017, 2024), seed=25, full_files=2)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    store = open_store(resolve(data_dir=data_dir, database_url=database_url))
+    fault = FailDocx()
+    try:
+        with ReplicaServer([spec]) as replica:
+            site = replica.site("trs")
+            site.faults = fault
+            expected = len(site.reports)
+            docx = sum(1 for it in site.reports if it.attachment == "docx")
+            no_file = sum(1 for it in site.reports if it.attachment is None)
+            assert docx >= 2
+            pid = bind_profile(replica, "trs", tmp_path / "profiles")
+            first = start(pid, tmp_path / "first.log")
+            deadline = time.monotonic() + 180
+            try:  # every docx report stored from its page alone, while a pdf is held: before close
+                while len(_pages_stored_alone(store, ".docx")) < docx or not fault.held:
+                    assert first.poll() is None, _tail(tmp_path / "first.log")
+                    assert time.monotonic() < deadline, (
+                        f"reports of failed files not stored while the crawl ran: {fault.failed} failed, "
+                        f"{len(_pages_stored_alone(store, '.docx'))} stored alone"
+                    )
+                    time.sleep(0.2)
+                time.sleep(0.5)  # margin: the frontier is written right after the store
+                running = first.poll() is None  # still running: nothing was flushed at close
+            finally:
+                first.kill()
+                first.wait(timeout=60)
+            alone = _pages_stored_alone(store, ".docx")
+            left = frontier_urls()
+            hits_first = len(site.requests)
+            fault.released.set()
+
+            second = start(pid, tmp_path / "second.log")
+            assert second.wait(timeout=300) == 0, _tail(tmp_path / "second.log")
+            second_paths = {p for m, p in site.requests[hits_first:] if m == "GET"}
+        facts = store_facts(store)
+        unlinked = unlinked_captures(store)
+        final_alone = _pages_stored_alone(store)
+    finally:
+        fault.released.set()
+        store.close()
+    return {"expected": expected, "docx": docx, "no_file": no_file, "running": running, "alone": alone,
+            "left": left, "second_paths": second_paths, "facts": facts, "unlinked": unlinked,
+            "final_alone": final_alone}
+
+
+def assert_nothing_to_redo(r: dict[str, Any]) -> None:
+    """Reports of failed files stored during the crawl, their pages out of the frontier at the kill and
+    not fetched again; in the end every report once, nothing unlinked."""
+    assert r["running"], "the first crawl had closed: its groups may have been flushed at close"
+    assert len(r["alone"]) == r["docx"]
+    assert not set(r["alone"]) & set(r["left"]), "a page stored already is still in the frontier"
+    redone = sorted(p for p in r["alone"].values() if p in r["second_paths"])
+    assert redone == [], f"pages stored before the kill fetched again: {redone}"
+    facts = r["facts"]
+    assert facts["reports"] == r["expected"] and facts["versions"] == r["expected"]
+    assert facts["dup_captures"] == [] and facts["missing_blobs"] == []
+    assert r["unlinked"] == []
+    assert len(r["final_alone"]) == r["docx"] + r["no_file"]  # the pdf reports are whole
+    print(f"reports {r['expected']}, docx failing {r['docx']}, stored alone before the kill "
+          f"{len(r['alone'])}, frontier entries at the kill {len(r['left'])}, second run paths "
+          f"{len(r['second_paths'])}")
+
+
+def test_an_attachment_failing_for_good_stores_its_report_before_the_page_is_done(tmp_path: Path) -> None:
+    """Hole: a 404 marked the file done in the frontier, so its page left the frontier while the report
+    waited in the store pipeline until close; a kill then left the page archived, never stored and not
+    fetched again. Now the store is told first: the report is stored from the page alone while the crawl
+    still runs, its page leaves the frontier only after that, and a kill leaves nothing of it to redo."""
+    data_dir, jobdir, profiles = tmp_path / "data", tmp_path / "job", tmp_path / "profiles"
+    url = f"sqlite:///{data_dir / 'nianbaoku.sqlite'}"
+    env = worker_env(database_url=url, data_dir=data_dir)
+    r = fail_for_good_then_kill(
+        tmp_path, database_url=url, start=lambda pid, log: _start(pid, profiles, env, log, jobdir),
+        frontier_urls=lambda: _frontier_urls(jobdir),
+    )
+    assert_nothing_to_redo(r)
+
+
+def _redis_frontier_urls(redis_url: str, prefix: str) -> list[str]:
+    """The URLs queued in, or in flight from, the Redis frontiers under `prefix` (scrapy-redis pickles)."""
+    import pickle
+
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    urls = []
+    for key in client.scan_iter(f"{prefix}:*"):
+        name = key.decode()
+        if ":inflight:" in name:
+            urls += [pickle.loads(v)["url"] for v in client.hvals(key)]
+        elif name.endswith(":requests"):
+            urls += [pickle.loads(v)["url"] for v in client.zrange(key, 0, -1)]
+    return urls
+
+
+def test_an_attachment_failing_for_good_on_a_redis_worker(
+    tmp_path: Path, redis_prefix: tuple[str, str], pg_database: str  # noqa: F811 - fixtures
+) -> None:
+    """The same on the Redis frontier: the 404's report is stored before its page leaves the worker's
+    in-flight record, so the worker that takes over after the kill has nothing of it to redo."""
+    redis_url, prefix = redis_prefix
+    data_dir, profiles = tmp_path / "data", tmp_path / "profiles"
+    settings = {"CONCURRENT_REQUESTS": "4", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                "NIANBAOKU_REDIS_ALIVE_TTL": "2", "NIANBAOKU_REDIS_HEARTBEAT": "0.5"}
+    env = worker_env(database_url=pg_database, data_dir=data_dir, redis_url=redis_url, prefix=prefix)
+    r = fail_for_good_then_kill(
+        tmp_path, database_url=pg_database,
+        start=lambda pid, log: start_worker(pid, profiles, env, log, worker=True, settings=settings),
+        frontier_urls=lambda: _redis_frontier_urls(redis_url, prefix),
+    )
+    assert_nothing_to_redo(r)

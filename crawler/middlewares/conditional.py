@@ -25,6 +25,16 @@ download time). Files are not replayed: nobody reads their bytes on a 304, and t
 source without ``archived``, or a blob missing from the archive, leaves the bare 304 (stats ``…/replayed``,
 ``…/replay_missing``).
 
+**Orphan pages are fetched in full.** Replay hands the spider the archived page as if its report were
+stored. A crawl killed between a report page's archive and its report's store (its group waited in
+the store pipeline for an attachment) leaves a page capture no report version holds; a 304 for it
+would make the spider treat the report as known, and the page would be stored without the files it
+links. So validators whose capture is such an orphan report page (``Validators.orphan``, set by
+`StoreValidatorSource` for ``detail`` captures, `crawler.incremental.capture_stored`) are not sent for
+replay roles: the page is fetched in full — identical bytes add no capture — and its attachments are
+requested as for a new page (stat ``…/orphan``). Attachments keep their validators: a 304 for an
+orphan file stands for its archived capture, and the store links that capture to the page's version.
+
 Validators come from a `ValidatorSource` (``get(url) -> Validators | None``, and optionally
 ``archived(url, sha256) -> ArchivedCopy | None`` for replay): `StoreValidatorSource` reads the last
 capture of the URL from the archive (`storage.repository.last_capture`) and its bytes from the blob
@@ -39,14 +49,14 @@ Settings: ``NIANBAOKU_CONDITIONAL_ENABLED`` (False: `NotConfigured`), ``NIANBAOK
 (``"store"`` or the dotted path of a callable ``(crawler) -> ValidatorSource``),
 ``NIANBAOKU_CONDITIONAL_ROLES``, ``NIANBAOKU_CONDITIONAL_REPLAY_ROLES`` (an empty list: never replay).
 Stats: ``nianbaoku/conditional/sent``, ``…/not_modified``, ``…/modified``, ``…/no_validators``,
-``…/source_error``, ``…/replayed``, ``…/replay_missing``.
+``…/source_error``, ``…/replayed``, ``…/replay_missing``, ``…/orphan``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy import signals
@@ -79,11 +89,13 @@ META_SENT = "nianbaoku_conditional_sent"
 
 @dataclass(frozen=True, slots=True)
 class Validators:
-    """HTTP validators of the last capture of a URL, and that capture's sha256."""
+    """HTTP validators of the last capture of a URL, and that capture's sha256; `orphan` when that
+    capture is a report page no report version holds (see "Orphan pages" in the module docstring)."""
 
     etag: str | None = None
     last_modified: str | None = None
     sha256: str | None = None
+    orphan: bool = False
 
     def request_headers(self) -> dict[str, str]:
         """The conditional headers these validators make (empty if there are none)."""
@@ -111,7 +123,7 @@ class ValidatorSource(Protocol):
 
 
 def validators_from_headers(
-    headers: Mapping[Any, Any] | None, sha256: str | None = None
+    headers: Mapping[Any, Any] | None, sha256: str | None = None, *, orphan: bool = False
 ) -> Validators | None:
     """`Validators` from stored response headers (str or bytes names, any case, list values allowed).
 
@@ -129,7 +141,9 @@ def validators_from_headers(
             found[name] = text
     if not found:
         return None
-    return Validators(etag=found.get("etag"), last_modified=found.get("last-modified"), sha256=sha256)
+    return Validators(
+        etag=found.get("etag"), last_modified=found.get("last-modified"), sha256=sha256, orphan=orphan
+    )
 
 
 class MemoryValidatorSource:
@@ -185,13 +199,18 @@ class StoreValidatorSource:
         return self._store
 
     def get(self, url: str) -> Validators | None:
+        from crawler.incremental import capture_stored
         from storage.repository import last_capture
 
         with self._opened().Session() as session:
             capture = last_capture(session, url)
             if capture is None:
                 return None
-            return validators_from_headers(capture.headers, capture.sha256)
+            validators = validators_from_headers(capture.headers, capture.sha256)
+            orphan = capture.kind == "detail" and not capture_stored(session, capture.id)
+            if validators is not None and orphan:
+                validators = replace(validators, orphan=True)  # its report was never stored
+            return validators
 
     def archived(self, url: str, sha256: str) -> ArchivedCopy | None:
         """The bytes of the capture of `url` with digest `sha256`; None if there is no such capture or
@@ -311,6 +330,9 @@ class ConditionalRequestsMiddleware:
         headers = validators.request_headers() if validators else {}
         if not headers:
             self.stats.inc_value("nianbaoku/conditional/no_validators")
+            return None
+        if validators is not None and validators.orphan and request.meta.get(META_ROLE) in self.replay_roles:
+            self.stats.inc_value("nianbaoku/conditional/orphan")  # its report was never stored: in full
             return None
         for name, value in headers.items():
             request.headers[name] = value

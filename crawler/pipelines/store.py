@@ -33,15 +33,27 @@ Outcomes: new / changed / unchanged, ``blocked`` (only challenge pages), ``faile
 year anywhere, or the store refused the record; the reason goes to the crawl run with the URL).
 
 When a group is flushed: as soon as the detail page and as many attachments as it linked have
-arrived; at close (an attachment that failed never arrives — the group is stored with what it has, so
-nothing is lost); and when more than ``NIANBAOKU_STORE_MAX_OPEN_GROUPS`` groups wait, the oldest.
-A file linked straight from a list (no detail page) is a group of its own.
+arrived — or been reported missing; at close (an attachment that failed never arrives — the group is
+stored with what it has, so nothing is lost); and when more than ``NIANBAOKU_STORE_MAX_OPEN_GROUPS``
+groups wait, the oldest. A file linked straight from a list (no detail page) is a group of its own.
+
+**Missing attachments.** A crawl with a frontier (JOBDIR or Redis) keeps a page in flight until its
+report is stored and its attachments are done; an attachment that fails for good (a 404, a download
+error after retries, a request dropped) or is filtered as already seen is done without an item. Were
+the page then released while its group waited here until close, a kill in between would leave the page
+archived, its report never stored, and nothing left to fetch it again. So whoever decides an attachment
+will not come sends the `ATTACHMENT_MISSING` signal first (``url``, ``detail_url``, ``list_url``,
+``reason``; `crawler.distributed`): the group counts it as settled and, if that completes it, is stored
+at once from what arrived — the page without that file (a later crawl's replayed 304 requests it again,
+`crawler.incremental.archived_urls`) — and only then is the page done in the frontier. A failure (not a
+filtered duplicate) goes on the crawl run as ``store:attachment_missing`` at the page's URL, naming the
+file and why (its own ``http:<status>`` / ``download:<kind>`` entry is there too).
 
 Settings: ``NIANBAOKU_STORE_ENABLED`` (False: `NotConfigured`), ``NIANBAOKU_STORE_MAX_OPEN_GROUPS``,
 ``NIANBAOKU_STORE_RESOLVE_REGIONS``, ``NIANBAOKU_PARSE_MODE`` (for parses done here).
 Stats: ``nianbaoku/store/<outcome>``, ``nianbaoku/store/unparsed`` (a version stored without any
 readable document), ``nianbaoku/store/markup_only`` and ``nianbaoku/store/completed`` (see above),
-``nianbaoku/store/flushed_at_close``.
+``nianbaoku/store/flushed_at_close``, ``nianbaoku/store/attachment_missing``.
 """
 
 from __future__ import annotations
@@ -83,6 +95,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OUTCOMES = ("new", "changed", "unchanged", "blocked", "failed")
+
+#: Scrapy signal: an attachment request will yield no item (see "Missing attachments" above). Arguments:
+#: ``url``, ``detail_url`` (the page it was linked from), ``list_url``, ``reason`` (``"filtered"`` for a
+#: duplicate, else what failed: ``"http:404"``, ``"download:timeout"``…).
+ATTACHMENT_MISSING = object()
+#: The `ATTACHMENT_MISSING` reason of an attachment filtered as already seen: no failure.
+FILTERED = "filtered"
 
 #: Profile level suffix (spiders.profiles.LEVELS: "<level>-<gov|dept>") → store level / kind.
 _PROFILE_LEVELS = {
@@ -147,6 +166,12 @@ class ReportGroup:
     attachments: list[Member] = field(default_factory=list)
     expected: int = 0
     standalone: bool = False
+    missing: list[str] = field(default_factory=list)  # attachments that will not arrive
+
+    @property
+    def empty(self) -> bool:
+        """Nothing arrived (only missing attachments were reported): nothing to store."""
+        return self.detail is None and not self.attachments
 
     @property
     def members(self) -> list[Member]:
@@ -157,7 +182,7 @@ class ReportGroup:
     def complete(self) -> bool:
         if self.standalone:
             return True
-        return self.detail is not None and len(self.attachments) >= self.expected
+        return self.detail is not None and len(self.attachments) + len(self.missing) >= self.expected
 
     def add(self, item: Mapping[str, Any], *, fetch_attachments: bool = True) -> None:
         member = Member.from_item(item)
@@ -450,13 +475,15 @@ class StorePipeline:
         s = crawler.settings
         if not s.getbool("NIANBAOKU_STORE_ENABLED", True):
             raise NotConfigured("NIANBAOKU_STORE_ENABLED is False")
-        return cls(
+        o = cls(
             crawl_store(crawler),
             crawler.stats,
             max_open=s.getint("NIANBAOKU_STORE_MAX_OPEN_GROUPS", 500),
             resolve_regions=s.getbool("NIANBAOKU_STORE_RESOLVE_REGIONS", True),
             options=ParseOptions(mode=s.get("NIANBAOKU_PARSE_MODE") or "lenient"),
         )
+        crawler.signals.connect(o.attachment_missing, signal=ATTACHMENT_MISSING)
+        return o
 
     def open_spider(self, spider: Any = None) -> None:
         profile = getattr(spider, "profile", None)
@@ -465,10 +492,35 @@ class StorePipeline:
             self.fetch_attachments = profile.attachments.fetch_immediately
 
     def close_spider(self, spider: Any = None) -> None:
-        if self.groups and self.stats is not None:
-            self.stats.inc_value("nianbaoku/store/flushed_at_close", len(self.groups))
-        for key in list(self.groups):
-            self.flush(self.groups.pop(key))
+        waiting = [self.groups.pop(key) for key in list(self.groups)]
+        waiting = [g for g in waiting if not g.empty]
+        if waiting and self.stats is not None:
+            self.stats.inc_value("nianbaoku/store/flushed_at_close", len(waiting))
+        for group in waiting:
+            self.flush(group)
+
+    def attachment_missing(
+        self, url: str, detail_url: str | None, list_url: str | None = None, reason: str | None = None,
+        **kwargs: Any,
+    ) -> Stored | None:
+        """Signal receiver (`ATTACHMENT_MISSING`): `url` will not arrive for the page `detail_url`; store
+        its group now if that was all it waited for (see "Missing attachments" in the module docstring).
+        Synchronous: the sender marks the page done only after this returned."""
+        if not detail_url or detail_url == list_url:
+            return None  # a file linked straight from a list: a group of its own, nothing waits for it
+        group = self.groups.setdefault(detail_url, ReportGroup(key=detail_url))  # the page may come later
+        if url in group.missing:
+            return None
+        group.missing.append(url)
+        if self.stats is not None:
+            self.stats.inc_value("nianbaoku/store/attachment_missing")
+        if reason != FILTERED:
+            record_error(self.stats, detail_url, "store:attachment_missing",
+                         reason=f"{url}: {reason or 'failed'}"[:500])
+        if not group.complete:
+            return None
+        self.groups.pop(group.key, None)
+        return self.flush(group)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         kind = item.get("kind") if isinstance(item, dict) else None
@@ -485,7 +537,9 @@ class StorePipeline:
             self.groups.pop(group.key, None)
             item["stored"] = self.flush(group).outcome
         while len(self.groups) > self.max_open:
-            self.flush(self.groups.pop(next(iter(self.groups))))
+            oldest = self.groups.pop(next(iter(self.groups)))
+            if not oldest.empty:
+                self.flush(oldest)
         return item
 
     def _parse_capture(self, member: Member) -> ParseOutcome:
@@ -526,4 +580,14 @@ class StorePipeline:
         return stored
 
 
-__all__ = ["OUTCOMES", "Member", "ReportGroup", "StorePipeline", "Stored", "profile_level", "store_group"]
+__all__ = [
+    "ATTACHMENT_MISSING",
+    "FILTERED",
+    "OUTCOMES",
+    "Member",
+    "ReportGroup",
+    "StorePipeline",
+    "Stored",
+    "profile_level",
+    "store_group",
+]
