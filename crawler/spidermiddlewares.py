@@ -24,6 +24,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.pipelines import record_error
 
+META_ROLE = "nianbaoku_role"  # spiders.cms.base.META_ROLE: recorded with an HTTP error (crawler.incremental)
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -101,7 +103,9 @@ class CaptureMiddleware:
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         if isinstance(exception, HttpError):
-            record_error(self.stats, response.url, f"http:{response.status}")
+            meta = response.request.meta if response.request is not None else {}
+            role = {"role": meta[META_ROLE]} if meta.get(META_ROLE) else {}
+            record_error(self.stats, response.url, f"http:{response.status}", **role)
         return None
 
 

@@ -63,6 +63,8 @@ def test_an_error_answer_is_recorded_for_the_run():
     mw = _mw()
     response = _response("http://a.gov.cn/missing.html", "detail", status=404)
     assert mw.process_spider_exception(response, HttpError(response, "Ignoring non-200 response")) is None
-    assert mw.stats.get_value(ERRORS_KEY) == [{"error": "http:404", "url": "http://a.gov.cn/missing.html"}]
+    assert mw.stats.get_value(ERRORS_KEY) == [
+        {"error": "http:404", "url": "http://a.gov.cn/missing.html", "role": "detail"}
+    ]  # the role tells a lost list page (the next crawl reads every list page) from a lost report
     assert mw.process_spider_exception(response, ValueError("not ours")) is None
     assert len(mw.stats.get_value(ERRORS_KEY)) == 1

@@ -23,6 +23,10 @@ from scrapy.exceptions import IgnoreRequest
 
 from crawler.pipelines import record_error
 
+#: the portal spider's request role (``spiders.cms.base.META_ROLE``): a failed *list* page makes the next
+#: crawl read every list page (`crawler.incremental`)
+META_ROLE = "nianbaoku_role"
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -72,7 +76,8 @@ class DownloadFailureRecorder:
         if stats is not None:
             stats.inc_value(f"nianbaoku/download_failed/{kind}")
         reason = f"{type(exception).__name__}: {exception}"[:500]
-        record_error(stats, request.url, f"download:{kind}", reason=reason)
+        role = {"role": request.meta[META_ROLE]} if request.meta.get(META_ROLE) else {}
+        record_error(stats, request.url, f"download:{kind}", reason=reason, **role)
         return None
 
 
