@@ -522,60 +522,100 @@ def _number(v: Any) -> float | int | None:
 
 
 class _Ctx:
-    """Looks values up in `cells` the way `mode` says, and remembers each table's numeric share."""
+    """Looks values up in `cells` the way `mode` says, and remembers each table's numeric share.
+
+    Why the indexes: every rule expansion sums a handful of keys, and a report has a few hundred expansions
+    (run by `run_checks` and again by `parsers.repair`); reading each cell's value, flag and table once
+    here makes every later lookup one dict access. `cells` must not change while the context is used
+    (every caller builds a fresh context from the cells it evaluates).
+    """
 
     def __init__(self, cells: Mapping[str, Mapping[str, Any]], mode: str) -> None:
         self.cells = cells
         self.mode = mode
         # keys per table, in `cells` order: every rule family asks "the keys of table X" (`_keys_of`)
         self.by_table: dict[str, list[str]] = {}
-        for key in cells:
-            self.by_table.setdefault(_table_of(key), []).append(key)
+        self.values: dict[str, float | int | None] = {}  # key → number or None (`raw_value`)
+        self.flags: dict[str, str] = {}  # key → flag as `flag()` reports it
+        by_table, values, flags = self.by_table, self.values, self.flags
         counts: dict[str, list[int]] = {}
+        blankish: list[tuple[str, str]] = []  # (key, table) of blank/dash/slash cells
         for key, cell in cells.items():
-            cell = cell or {}
-            if cell.get("flag") == "derived":
+            table = _table_of(key)
+            keys = by_table.get(table)
+            if keys is None:
+                by_table[table] = [key]
+            else:
+                keys.append(key)
+            if cell is None:
+                values[key] = None
+                flags[key] = "missing"
+                flag = value = None
+            else:
+                value = cell.get("value")
+                if type(value) is not int:  # the usual case needs no conversion (`_number`'s first test)
+                    value = _number(value)
+                values[key] = value
+                flag = cell.get("flag")
+                flags[key] = str(flag or "ok")
+            if flag in BLANKISH_FLAGS:
+                blankish.append((key, table))
+            if flag == "derived":
                 continue
-            c = counts.setdefault(_table_of(key), [0, 0])
-            if _number(cell.get("value")) is not None:
+            c = counts.get(table)
+            if c is None:
+                c = counts[table] = [0, 0]
+            if value is not None:
                 c[0] += 1
                 c[1] += 1
-            elif cell.get("flag") not in BLANKISH_FLAGS:
+            elif flag not in BLANKISH_FLAGS:
                 c[1] += 1
         self.numeric_share = {t: (n / tot if n else 0.0) for t, (n, tot) in counts.items()}
+        # keys a lenient sum may take as 0 (`blank_is_zero`), decided once per cell
+        self.zero_keys: frozenset[str] = frozenset(
+            key
+            for key, table in blankish
+            if mode == LENIENT and self.numeric_share.get(table, 0.0) >= LENIENT_MIN_NUMERIC_SHARE
+        )
+        self._children: dict[str, list[str]] | None = None
 
     def present(self, key: str) -> bool:
         return key in self.cells
 
     def flag(self, key: str) -> str:
-        cell = self.cells.get(key)
-        if cell is None:
-            return "missing"
-        return str(cell.get("flag") or "ok")
+        return self.flags.get(key, "missing")
 
     def raw_value(self, key: str) -> float | int | None:
-        cell = self.cells.get(key)
-        return None if cell is None else _number(cell.get("value"))
+        return self.values.get(key)
 
     def blank_is_zero(self, key: str) -> bool:
-        return (
-            self.mode == LENIENT
-            and self.flag(key) in BLANKISH_FLAGS
-            and self.numeric_share.get(_table_of(key), 0.0) >= LENIENT_MIN_NUMERIC_SHARE
-        )
+        return key in self.zero_keys
+
+    def children(self, prefix: str) -> list[str]:
+        """The keys one level below `prefix` (which ends in "."), sorted: what a ``prefix*`` template
+        names. Indexed on first use, once per context, instead of a scan of `cells` per expansion."""
+        if self._children is None:
+            index: dict[str, list[str]] = {}
+            for k in self.cells:
+                index.setdefault(k[: k.rfind(".") + 1], []).append(k)
+            for keys in index.values():
+                keys.sort()
+            self._children = index
+        return self._children.get(prefix, [])
 
     def side(self, keys: Sequence[str]) -> tuple[float | int | None, list[str]]:
         """Sum one side of a relation; returns (sum or None, keys that made it not assessable)."""
-        cells = self.cells
-        values = [None if (c := cells.get(k)) is None else _number(c.get("value")) for k in keys]  # raw_value
-        if all(v is None for v in values):  # nothing printed on this side: never a claim of 0
+        get = self.values.get
+        values = [get(k) for k in keys]  # raw_value
+        if values.count(None) == len(values):  # nothing printed on this side: never a claim of 0
             return None, list(keys)
         total: float | int = 0
         bad: list[str] = []
+        zero = self.zero_keys
         for k, v in zip(keys, values, strict=True):
             if v is not None:
                 total += v
-            elif not self.blank_is_zero(k):
+            elif k not in zero:
                 bad.append(k)
         return (None, bad) if bad else (_tidy(total), [])
 
@@ -585,7 +625,10 @@ class _Ctx:
 
 
 def _tolerance(keys: Iterable[str]) -> float:
-    return AMOUNT_TOLERANCE if any("amount" in k or k.endswith("_wan") for k in keys) else 0.0
+    # one scan of the joined keys instead of two string tests per key ("\0" occurs in no key, so a
+    # key ending in "_wan" is exactly a "_wan\0" in the joined text)
+    joined = "\0".join(keys) + "\0"
+    return AMOUNT_TOLERANCE if "amount" in joined or "_wan\0" in joined else 0.0
 
 
 def _compare(left: float | int, right: float | int, op: str, tol: float) -> bool:
@@ -604,21 +647,44 @@ def _fail(ctx: _Ctx, res: CheckResult, keys: Iterable[str]) -> CheckResult:
     return res
 
 
+#: (id(templates), x) → (templates, expanded parts, the key list when no part is a wildcard). Each ``.*``
+#: template is kept as its prefix (a 1-tuple) to be filled from the context. A pure function of the rule
+#: tables (one entry per rule expansion); keyed by identity, checked on use, because hashing the tuple of
+#: templates on every call costs more than the lookup saves.
+_TEMPLATES: dict[
+    tuple[int, str], tuple[tuple[str, ...], tuple[str | tuple[str], ...], tuple[str, ...] | None]
+] = {}
+_TEMPLATES_MAX = 4096
+
+
+def _expand_templates(
+    templates: tuple[str, ...], x: str
+) -> tuple[tuple[str, ...], tuple[str | tuple[str], ...], tuple[str, ...] | None]:
+    entry = _TEMPLATES.get((id(templates), x))
+    if entry is None or entry[0] is not templates:
+        out: list[str | tuple[str]] = []
+        for t in templates:
+            key = t.replace("{x}", x)
+            out.append((key[:-1],) if key.endswith(".*") else key)
+        parts = tuple(out)
+        fixed = tuple(p for p in parts if type(p) is str)
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:  # rules built on the fly: keep the table bounded
+            _TEMPLATES.clear()
+        entry = (templates, parts, fixed if len(fixed) == len(parts) else None)
+        _TEMPLATES[(id(templates), x)] = entry
+    return entry
+
+
 def _expand_keys(templates: Sequence[str], x: str, ctx: _Ctx, exclude: Sequence[str]) -> list[str]:
+    _, parts, fixed = _expand_templates(tuple(templates), x)
+    if fixed is not None:  # no wildcard: the same keys for every report
+        return list(fixed)
     out: list[str] = []
-    for t in templates:
-        key = t.replace("{x}", x)
-        if key.endswith(".*"):
-            prefix = key[:-1]
-            out.extend(
-                sorted(
-                    k
-                    for k in ctx.cells
-                    if k.startswith(prefix) and "." not in k[len(prefix) :] and k not in exclude
-                )
-            )
+    for part in parts:
+        if type(part) is str:
+            out.append(part)
         else:
-            out.append(key)
+            out.extend(k for k in ctx.children(part[0]) if k not in exclude)
     return out
 
 
@@ -626,7 +692,7 @@ def evaluate_rule(rule: Rule, x: str, ctx: _Ctx) -> CheckResult | None:
     """Evaluate one expansion of a linear rule; None when an optional rule's left key is absent."""
     left_keys = _expand_keys(rule.left, x, ctx, ())
     right_keys = _expand_keys(rule.right, x, ctx, left_keys)
-    if rule.optional and not all(ctx.present(k) for k in left_keys):
+    if rule.optional and not all(k in ctx.cells for k in left_keys):
         return None
     where = f" [{x}]" if x else ""
     res = CheckResult(
@@ -710,9 +776,10 @@ def _nonneg(
 ) -> CheckResult:
     checked, bad = 0, []
     worst: float | int | None = None
+    values, flags = ctx.values, ctx.flags  # `raw_value` and `flag`, without a method call per key
     for k in keys:
-        v = ctx.raw_value(k)
-        if v is None or ctx.flag(k) == "derived":
+        v = values.get(k)
+        if v is None or flags.get(k) == "derived":
             continue
         checked += 1
         int_ok = decimal(k) or float(v).is_integer()
@@ -1020,23 +1087,42 @@ def _pattern(pat: str) -> re.Pattern[str]:
     return re.compile(pat)
 
 
+#: a quantity's patterns → compiled (pure function of the rule tables; saves a memo call per clause)
+_COMPILED: dict[tuple[str, ...], tuple[re.Pattern[str], ...]] = {}
+
+
+def _patterns(pats: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    compiled = _COMPILED.get(pats)
+    if compiled is None:
+        compiled = _COMPILED[pats] = tuple(_pattern(p) for p in pats)
+    return compiled
+
+
+@memoize(maxsize=64, max_chars=None)  # like `_clauses`: one section text, every TextQuantity of a family
+def _clause_info(text: str) -> tuple[tuple[str, bool, str], ...]:
+    """(clause, whether it is comparative, the clause without its years) for each clause of `text`:
+    both are the same for every quantity, so they are computed once per clause, not per quantity."""
+    return tuple((c, _COMPARATIVE.search(c) is not None, _YEAR.sub("", c)) for c in _clauses(text))
+
+
 def find_statements(text: str, quantity: TextQuantity) -> list[tuple[int, str]]:
     """Every (number, clause) the narrative states for `quantity` (negations give 0)."""
     found: list[tuple[int, str]] = []
-    for clause in _clauses(text):
-        if quantity.skip_comparative and _COMPARATIVE.search(clause):
+    patterns = _patterns(tuple(quantity.patterns))
+    zeros = _patterns(tuple(quantity.zero)) if quantity.zero else ()
+    skip_comparative = quantity.skip_comparative
+    for clause, comparative, yearless in _clause_info(text):
+        if skip_comparative and comparative:
             continue
         hit = False
-        for pat in quantity.patterns:
-            for m in _pattern(pat).finditer(clause):
+        for pat in patterns:
+            for m in pat.finditer(clause):
                 n = cn_to_int(m["n"])
                 if n is not None:
                     found.append((n, clause))
                     hit = True
-        if not hit and quantity.zero:
-            yearless = _YEAR.sub("", clause)
-            if any(_pattern(z).search(yearless) for z in quantity.zero):
-                found.append((0, clause))
+        if not hit and zeros and any(z.search(yearless) for z in zeros):
+            found.append((0, clause))
     return found
 
 

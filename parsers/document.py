@@ -109,5 +109,5 @@ class Document:
                 out.append(b.text)
             else:
                 for row in b.rows:
-                    out.append("\t".join(c.text for c in row if c.is_origin))
+                    out.append("\t".join([c.text for c in row if c.span_of is None]))  # is_origin
         return "\n".join(out)

@@ -283,10 +283,11 @@ def find_title(doc: Document, page_meta: Mapping[str, str] | None = None) -> tup
                         (-(2 * bool(agency) + bool(year)), 1, order, _clean_title(seg), f"{source}:{key}")
                     )
     lines = head_lines(doc)
+    too_long = [len(squash(x)) > MAX_TITLE_CHARS for x in lines]  # once per line, not per join
     for i in range(len(lines)):
         for n in (1, 2, 3):
             chunk = lines[i : i + n]
-            if len(chunk) < n or any(len(squash(x)) > MAX_TITLE_CHARS for x in chunk):
+            if len(chunk) < n or any(too_long[i : i + n]):
                 break
             joined = "".join(chunk)
             order += 1
@@ -414,7 +415,9 @@ def complete_place_name(agency: str) -> tuple[str, str]:
     if _PLACE_SUFFIX.search(agency) and (
         agency in names
         or agency.endswith(("镇", "乡"))
-        or any(agency.endswith(n) for n in names if len(n) >= 3)
+        # a division name of 3+ characters ending the agency: its suffixes looked up in the set, instead
+        # of an endswith per division name
+        or any(agency[-k:] in names for k in range(3, len(agency) + 1))
     ):
         return agency + "人民政府", "place:人民政府"
     return agency, ""
@@ -430,13 +433,16 @@ def full_agency_name(agency: str, others: list[str], text: str) -> tuple[str, st
             prefix = other[: -len(agency)]
             if prefix in names or _PLACE_SUFFIX.search(prefix):
                 return other, "longer_candidate"
-    if any(agency.startswith(n) for n in upper) or len(agency) < 3:
+    # every name in `upper` has 2+ characters: test the agency's prefixes (and below, the suffixes of
+    # the text before it, longest first) against the set instead of each name against the text
+    if any(agency[:k] in upper for k in range(2, len(agency) + 1)) or len(agency) < 3:
         return agency, ""
     s = squash(text)
     for m in re.finditer(re.escape(agency), s):
         before = s[max(0, m.start() - 8) : m.start()]
-        for n in sorted(upper, key=len, reverse=True):
-            if before.endswith(n):
+        for k in range(len(before), 1, -1):  # the longest name `before` ends with
+            n = before[-k:]
+            if n in upper:
                 return n + agency, f"prefix_in_text:{n}"
     return agency, ""
 

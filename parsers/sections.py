@@ -152,18 +152,30 @@ def document_lines(doc: Document) -> list[tuple[str, bool]]:
     return out
 
 
+# `HEADING_VOCABULARY` compiled once: every heading candidate of every report is tried against each
+# pattern, and ``re.search(str, …)`` pays a cache lookup per call
+_HEADING_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(pat)) for key, pat in HEADING_VOCABULARY
+)
+
+
+_TITLE_PREFIX = re.compile(r"^#+|^表[一二三四五六七八九十\d]+[:：]?")
+_STOP = re.compile(r"[。:：]")
+_CLAUSE_PUNCT = re.compile(r"[,，;；]")
+
+
 def _match_key(title: str) -> str | None:
     t = squash(title).strip("：:。.，,;；")
     for candidate in (t, to_simplified(t)):
-        for key, pat in HEADING_VOCABULARY:
-            if re.search(pat, candidate):
+        for key, rx in _HEADING_RES:
+            if rx.search(candidate):
                 return key
     return None
 
 
 def is_canonical_title(title: str) -> bool:
     """True when `title` (numbering already removed) is one of `UNNUMBERED_TITLES` in full."""
-    bare = re.sub(r"^#+|^表[一二三四五六七八九十\d]+[:：]?", "", squash(title).strip("：:。.，,;；"))
+    bare = _TITLE_PREFIX.sub("", squash(title).strip("：:。.，,;；"))
     return bool(UNNUMBERED_TITLES.fullmatch(bare) or UNNUMBERED_TITLES.fullmatch(to_simplified(bare)))
 
 
@@ -182,13 +194,13 @@ def parse_heading(line: str, line_no: int = 0) -> Heading | None:
         return None
     # heading and body on one line: "（一）主动公开情况。2022年…" — split at the first sentence stop
     head, rest = body, ""
-    if len(squash(body)) > MAX_HEADING_CHARS or re.search(r"[。:：]", body.rstrip("。:：")):
-        m = re.search(r"[。:：]", body)
+    if len(squash(body)) > MAX_HEADING_CHARS or _STOP.search(body.rstrip("。:：")):
+        m = _STOP.search(body)
         if not m or len(squash(body[: m.start()])) > MAX_HEADING_CHARS:
             return None
         head, rest = body[: m.start()], body[m.end() :].strip()
     head_sq = squash(head)
-    if not head_sq or (re.search(r"[,，;；]", head_sq) and style == "none"):
+    if not head_sq or (_CLAUSE_PUNCT.search(head_sq) and style == "none"):
         return None
     key = _match_key(head)
     # unnumbered lines are headings only when they are nothing but a known title (引言, 概述, …)

@@ -87,6 +87,10 @@ _T4_WORDS = (
 _T3_ROW_FRAGS = tuple(f for r in schema.T3_ROWS if not r.exact for f in r.fragments) + tuple(
     f for g in schema.T3_GROUPS for f in g.fragments
 )
+# the four vocabularies `classify_row` counts on every row, `compact`-ed once (`compact` is pure)
+_T2_COMPACT, _T3_COMPACT, _T4_COMPACT, _T3_ROW_COMPACT = (
+    compact_all(words) for words in (_T2_WORDS, _T3_WORDS, _T4_WORDS, _T3_ROW_FRAGS)
+)
 
 ROW_FLAG_WEAK = "weak_label"
 COL_FLAG_POSITION = "position"
@@ -229,8 +233,10 @@ def classify_row(texts: list[str]) -> tuple[str | None, str]:
     joined = " ".join(t for t in texts if t and not is_value_text(t))
     if not joined:
         return None, "no label"
-    s4, s2, s3 = _has(joined, _T4_WORDS), _has(joined, _T2_WORDS), _has(joined, _T3_WORDS)
-    s3 += _has(joined, _T3_ROW_FRAGS)
+    t = compact(joined)  # `_has` of each vocabulary, with the row's text compacted once
+    s4 = sum(1 for w in _T4_COMPACT if w in t)
+    s2 = sum(1 for w in _T2_COMPACT if w in t)
+    s3 = sum(1 for w in _T3_COMPACT if w in t) + sum(1 for w in _T3_ROW_COMPACT if w in t)
     best = max((s4, "t4"), (s2, "t2"), (s3, "t3"))
     if best[0] == 0:
         return None, "no anchor"
@@ -582,7 +588,8 @@ def _t2_ext(
 def _last_label(cells: list[Cell]) -> int:
     """Index of the last cell that reads as a label (-1 when the row is all values)."""
     for i in range(len(cells) - 1, -1, -1):
-        if cells[i].text.strip() and not is_value_text(cells[i].text):
+        text = cells[i].text
+        if text.strip() and not is_value_text(text):
             return i
     return -1
 
@@ -595,14 +602,15 @@ def split_label_values(
     Values are the cells after the last label cell; extra *blank* cells at either end (a markdown
     table's empty trailing column, a PDF's empty merge remnant) are trimmed, never numbers."""
     last = _last_label(cells)
-    vals = list(enumerate(cells))[last + 1 :]
+    numbered = list(enumerate(cells))
+    vals = numbered[last + 1 :]
     while len(vals) > n and not vals[-1][1].text.strip():
         vals.pop()
     while len(vals) > n and not vals[0][1].text.strip():
         vals.pop(0)
     if len(vals) != n:
         return None
-    return list(enumerate(cells))[: last + 1], vals
+    return numbered[: last + 1], vals
 
 
 def _value_count(rows: list[GridRow]) -> int:
@@ -711,10 +719,13 @@ def map_t3(t: LogicalTable, ex: TableExtraction) -> None:
     # header rows: rows before the first row that has numbers, within each physical table
     header_rows: list[GridRow] = []
     data_rows: list[tuple[GridRow, list[tuple[int, Cell]], list[tuple[int, Cell]]]] = []
-    fitting = Counter(len(r.cells) for r in t.rows if split_label_values(r.cells, n) is not None)
+    # each row's split, computed once: the width census below and the loop both need it
+    splits = [(r.cells, split_label_values(r.cells, n)) for r in t.rows]
+    fitting = Counter(len(cells) for cells, split in splits if split is not None)
     full_width = fitting.most_common(1)[0][0] if fitting else 0
-    for r in t.rows:
-        split = split_label_values(r.cells, n)
+    for r, (cells_then, split) in zip(t.rows, splits, strict=True):
+        if r.cells is not cells_then:  # the same row listed twice and padded on its first visit
+            split = split_label_values(r.cells, n)
         if split is None and len(r.cells) == full_width - 1 and _last_label(r.cells) == len(r.cells) - n:
             # one cell short of its siblings, right after n-1 values: a pipe-flattened row whose empty
             # last cell was taken for the closing "|". Restore it as blank, and show the guess.
