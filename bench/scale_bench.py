@@ -48,7 +48,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from storage import migrate  # noqa: E402
-from storage.models import CrawlRun, Report  # noqa: E402
+from storage.models import Capture, CrawlRun, Report, ReportVersion  # noqa: E402
 from tests import pg  # noqa: E402
 from tests.replica.server import ReplicaServer  # noqa: E402
 from tests.replica.sites import SiteSpec, agency_names  # noqa: E402
@@ -67,6 +67,8 @@ class Run:
     responses: int = 0
     requests: int = 0
     reports: int = 0
+    versions: int = 0
+    duplicate_captures: int = 0  # captures beyond the first of one (URL, bytes): should stay 0
     peak_rss_mb: list[float] = field(default_factory=list)
     db_bytes: int = 0
     blob_bytes: int = 0
@@ -132,6 +134,11 @@ def crawl(replica: ReplicaServer, n_workers: int, db_url: str, data_dir: Path, w
         run.responses = sum(int(c.get("responses") or 0) for c in runs)
         run.requests = sum(int(c.get("requests") or 0) for c in runs)
         run.reports = int(conn.execute(select(func.count(Report.id))).scalar() or 0)
+        run.versions = int(conn.execute(select(func.count(ReportVersion.id))).scalar() or 0)
+        distinct = select(Capture.url, Capture.sha256).distinct().subquery()
+        n_captures = int(conn.execute(select(func.count(Capture.id))).scalar() or 0)
+        n_distinct = int(conn.execute(select(func.count()).select_from(distinct)).scalar() or 0)
+        run.duplicate_captures = n_captures - n_distinct
         if engine.dialect.name == "postgresql":  # crawl_bench.py also runs it on SQLite
             size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
             run.db_bytes = int(size or 0)
@@ -238,13 +245,14 @@ def write_results(args, n_reports: int, runs: dict[int, Run], second: Run | None
         " `CONCURRENT_REQUESTS_PER_DOMAIN=8` held across workers by the Redis host lease.",
         "",
         "| workers | wall s | responses | pages/min (all workers) | peak RSS per worker MB | reports stored |"
-        " store bytes/report (PG + blobs) |",
-        "|---|---|---|---|---|---|---|",
+        " versions | duplicate captures | store bytes/report (PG + blobs) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in sorted(runs.items()):
         lines.append(
             f"| {n} | {r.wall:.1f} | {r.responses} | {r.pages_per_min:.0f} | "
-            f"{', '.join(f'{m:.0f}' for m in r.peak_rss_mb)} | {r.reports} | {r.bytes_per_report:,.0f} |"
+            f"{', '.join(f'{m:.0f}' for m in r.peak_rss_mb)} | {r.reports} | {r.versions} | "
+            f"{r.duplicate_captures} | {r.bytes_per_report:,.0f} |"
         )
     lines.append("")
     lines.append(f"- `scrapy bench` on the same machine: **{bench_rate:.0f} pages/min**"
