@@ -11,8 +11,10 @@ Ruled tables (the common case: Word tables printed with borders):
 3. ``region_to_grid``: rule positions (clustered by coordinate) give row and column borders; each
    grid square's four sides are tested for a printed rule (``EDGE_COVER`` of its length); squares
    without the rule between them belong to one merged cell (union-find → rectangular cells).
-4. ``cell_lines``: inside a cell (rules masked out), the row-ink profile splits the text into lines;
-   each line is cropped with a white margin for the recogniser.
+4. ``cell_lines``: inside a cell (rules masked out), the row-ink profile splits the text into lines,
+   each grown to the whole glyphs it touches (``grow_to_components``: the profile drops rows of a
+   thin stem) and speck-sized lines dropped; each line is cropped with a white margin for the
+   recogniser.
 
 Unruled tables are rebuilt from text boxes in `parsers.ocr.unruled`; ``cluster_rows`` (boxes → text
 lines by vertical overlap) is kept here for the lines of body text outside every table.
@@ -40,6 +42,7 @@ LINE_GAP_PX = 2  # rows of the row-ink profile with at most this much ink separa
 CROP_MARGIN = 8  # white margin around a line crop (the recogniser misses glyphs touching the edge)
 LINE_MAX_CH = 1.3  # a text line is at most this many glyph heights high
 INK_MIN_PX = 12  # a cell with fewer ink pixels than this (after rules are removed) is empty
+SPECK_LINE_CH = 0.25  # a cell text line below this many glyph heights in width and height is a speck
 
 
 @dataclass(slots=True)
@@ -277,7 +280,41 @@ def cell_lines(
     sub_ink = cv2.morphologyEx(sub_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 2)))
     drop_border_fragments(sub_ink)
     dx, dy = x0 + inset, y0 + inset
-    return [(a + dx, b + dy, c + dx, d + dy) for a, b, c, d in text_lines(sub_ink, ch)]
+    lines = text_lines(sub_ink, ch)
+    if not lines and int((sub_ink > 0).sum()) >= INK_MIN_PX:  # every row thin (a lone 1 or /): one line
+        ys, xs = np.nonzero(sub_ink)
+        lines = [(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)]
+    lines = grow_to_components(sub_ink, lines)
+    # a "line" smaller than SPECK_LINE_CH glyph heights both ways is a noise cluster the 2×2 opening
+    # left (read 二 or . above a figure), never text: a dash is wider, a glyph taller
+    limit = SPECK_LINE_CH * ch
+    lines = [b for b in lines if b[2] - b[0] >= limit or b[3] - b[1] >= limit]
+    return [(a + dx, b + dy, c + dx, d + dy) for a, b, c, d in lines]
+
+
+def grow_to_components(
+    ink: np.ndarray, lines: list[tuple[int, int, int, int]]
+) -> list[tuple[int, int, int, int]]:
+    """Each line box grown to the whole of every ink component it touches.
+
+    Why: `text_lines` keeps profile rows with more than ``LINE_GAP_PX`` ink pixels, so a glyph whose
+    rows hold only its 2 px stroke loses them: a lone ``1`` in a ruled cell was cropped to its flag
+    and read ``-``, the diagonal of ``7`` or ``/`` was cut. A component is one glyph (or radical),
+    so its bounding box restores the rows the profile dropped. Lines that then overlap are joined."""
+    if not lines:
+        return lines
+    _n, labels, stats, _c = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    grown: list[tuple[int, int, int, int]] = []
+    for x0, y0, x1, y1 in lines:
+        ids = np.unique(labels[y0:y1, x0:x1])
+        for i in ids[ids > 0]:
+            x, y, w, h, _a = (int(v) for v in stats[i])
+            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
+        if grown and y0 < grown[-1][3]:
+            p = grown.pop()
+            x0, y0, x1, y1 = min(p[0], x0), min(p[1], y0), max(p[2], x1), max(p[3], y1)
+        grown.append((x0, y0, x1, y1))
+    return grown
 
 
 # ---- text lines outside tables ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ Stages (every intermediate kept on `OcrPage` for tests and debugging):
 2. ``find_grids`` (`parsers.ocr.grid`): ruled tables → cells with spans.
 3. ``read_cells``: each cell's text lines cropped and recognised in one batch (recognition only: the
    cell boxes are known, so no text box can straddle a border). A cell's confidence is the lowest of
-   its lines'; a cell without ink is ``""`` with confidence 1.0.
+   its lines'; a cell without ink is ``""`` with confidence 1.0. In the grid's figure cells
+   (``value_cells``) a lone ``一`` / ``O`` is read as ``—`` / ``0`` (``value_token``, shared with the
+   unruled path).
 4. ``read_outside``: ink outside the ruled tables is detected + recognised band by band; consecutive
    lines holding figures become **unruled tables** (`parsers.ocr.unruled`: rows from box centres,
    columns from the x-alignment of the value tokens, value cells re-read from the image), the rest
@@ -40,6 +42,7 @@ from parsers.ocr.grid import (
     text_lines,
 )
 from parsers.ocr.preprocess import Prepared
+from parsers.values import is_number_text, is_value_text
 
 DET_BAND_PX = 1400  # detection input height; RapidOCR shrinks anything above 2000 px on a side
 UNRULED_MIN_ROWS = 3
@@ -72,16 +75,63 @@ def fix_digits(text: str) -> str:
     return text
 
 
+#: whole-cell readings that, in a value cell, can only be a dash or a zero (the recogniser reads a
+#: printed — as the CJK 一, and a lone 0 without a neighbouring digit as a letter)
+_VALUE_LOOKALIKES = {"一": "—", "一一": "—", "O": "0", "o": "0", "〇": "0", "D": "0"}
+VALUE_COLUMN_SHARE = 0.5  # a ruled column (row) holds figures when this share of its filled cells are numbers
+
+
+def value_token(text: str) -> str:
+    """A *value* cell's reading with the letter look-alikes of a lone dash or zero replaced (``一`` →
+    ``—``, ``O`` → ``0``). Only for cells known to hold values: in a label column 一 is a serial number."""
+    return _VALUE_LOOKALIKES.get(text, text)
+
+
+def value_cells(g: Grid, texts: list[tuple[str, float]]) -> set[int]:
+    """Indices of the grid's cells that hold figures, so ``value_token`` may read them.
+
+    Why: a ruled grid does not say which cells are values, and a lone 一 is a dash among figures but
+    a serial number beside a label. A single cell (no span) is a value cell when its column holds
+    figures (at least two numbers, ``VALUE_COLUMN_SHARE`` of its filled single cells) or its row does
+    (the same test along the row: table 四 has one value row under single-cell headers) — and, in
+    both cases, no text that is not a value stands right of it in its row (a serial 一 is left of its
+    label)."""
+    by_col: dict[int, list[int]] = {}
+    by_row: dict[int, list[int]] = {}
+    for i, cell in enumerate(g.cells):
+        if cell.rowspan == 1 and cell.colspan == 1 and texts[i][0]:
+            by_col.setdefault(cell.col, []).append(i)
+            by_row.setdefault(cell.row, []).append(i)
+
+    def figures(idx: list[int]) -> bool:
+        n = sum(is_number_text(texts[i][0]) for i in idx)
+        return n >= 2 and n >= VALUE_COLUMN_SHARE * len(idx)
+
+    cols = {c for c, idx in by_col.items() if figures(idx)}
+    rows = {r for r, idx in by_row.items() if figures(idx)}
+    out: set[int] = set()
+    for r, idx in by_row.items():
+        labels = [g.cells[i].col for i in idx if not is_value_text(value_token(texts[i][0]))]
+        rightmost_label = max(labels, default=-1)
+        for i in idx:
+            cell = g.cells[i]
+            if (cell.col in cols or r in rows) and cell.col > rightmost_label:
+                out.add(i)
+    return out
+
+
 def read_cells(page: OcrPage, rules: np.ndarray) -> list[list[tuple[str, float]]]:
     """Stage 3: text and confidence of every cell of every grid (one recognition batch per page)."""
     gray, ink = page.prepared.gray, page.prepared.ink
     crops: list[np.ndarray] = []
     owners: list[tuple[int, int]] = []
+    boxes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
     for gi, g in enumerate(page.grids):
         for ci, cell in enumerate(g.cells):
             for line in cell_lines(ink, rules, cell.box, page.char_px):
                 crops.append(crop_line(gray, line))
                 owners.append((gi, ci))
+                boxes.setdefault((gi, ci), []).append(line)
     results = engine.recognise(crops)
     lines: dict[tuple[int, int], list[tuple[str, float]]] = {}
     for owner, res in zip(owners, results, strict=True):
@@ -93,7 +143,14 @@ def read_cells(page: OcrPage, rules: np.ndarray) -> list[list[tuple[str, float]]
             got = lines.get((gi, ci), [])
             parts = [clean_line(t) for t, _ in got]
             text = fix_digits("\n".join(p for p in parts if p))
-            texts.append((text, min((c for _, c in got), default=1.0)))
+            conf = min((c for _, c in got), default=1.0)
+            if text == "1" and len(got) == 1:  # the recogniser reads this font's / as 1: tell by the lean
+                a, b, c, d = boxes[(gi, ci)][0]
+                if unruled.looks_like_slash(ink[b:d, a:c]):
+                    text, conf = "/", min(conf, 0.5)
+            texts.append((text, conf))
+        for ci in value_cells(g, texts):
+            texts[ci] = (value_token(texts[ci][0]), texts[ci][1])
         out.append(texts)
     return out
 
@@ -192,12 +249,8 @@ def read_unruled(page: OcrPage, tables: list[unruled.UnruledTable]) -> list[list
                 texts.append((cell.text, cell.conf))
                 continue
             raw, conf = got.get((ti, ci), ("", 1.0))
-            text = fix_digits(clean_line(raw))
-            if text in ("一", "一一"):  # a dash in a value column, not a CJK one
-                text = "—"
-            elif text in ("O", "o", "〇", "D"):  # a lone 0 read as a letter (fix_digits needs a digit)
-                text = "0"
-            elif text == "1":
+            text = value_token(fix_digits(clean_line(raw)))  # a value cell: 一 is a dash, O a zero
+            if text == "1":
                 a, b, c, d = inks[(ti, ci)]
                 if unruled.looks_like_slash(ink[b:d, a:c]):
                     text, conf = "/", min(conf, 0.5)

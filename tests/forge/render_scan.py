@@ -102,6 +102,9 @@ SCAN_VARIANTS: list[ScanVariant] = [
     ScanVariant("scan_jpeg_skewed", "jpeg", K(skew=0.8, jpeg=60)),
     ScanVariant("scan_pdf_scanner", "pdf", K(noise=0.01, skew=-0.5, blur=0.5, jpeg=70, prose=True)),
     ScanVariant("scan_tiff_small_font", "tiff", K(font_px=17, jpeg=80)),
+    # small print *and* speckle: the median filter cannot run before the upscale (it erases 1–2 px
+    # strokes) and a speck upscaled survives it; `parsers.ocr.preprocess.despeckle` is what reads this
+    ScanVariant("scan_tiff_small_noisy", "tiff", K(font_px=17, noise=0.02)),
     ScanVariant("scan_html_img_tables", "html", K(jpeg=85)),
     ScanVariant("scan_png_unruled", "png", K(ruled=False), L := Layout(t2="flat", t4="transposed")),
 ]
