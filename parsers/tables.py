@@ -1010,6 +1010,10 @@ def map_t4(t: LogicalTable, ex: TableExtraction) -> None:
                         spec = _match_col(c.text, schema.T4_COLS)
                         if spec is not None and spec.key not in col_seq:
                             col_seq.append(spec.key)
+            # an empty cell between the group label and the figures (the label's merged neighbour in a
+            # text extraction: ``行政复议 |  | 3 | 0 | …``) is not a value column
+            while tv > max(len(col_seq), len(schema.T4_COLS)) and not vals[0][1].text.strip():
+                vals, tv = vals[1:], tv - 1
             if len(col_seq) == tv:
                 keys, how = [f"{grp}.{k}" for k in col_seq], "order"
             elif tv == 5:

@@ -8,8 +8,9 @@ a. **Word text ("seed" shape)**: each cell on its own tab-indented line, rows se
    follows a cell line directly continues that cell (multi-line labels such as 商业\\n企业); a non-tab
    line after a blank line ends the table. Rows have different lengths (the 2021 table 三 header): they
    are padded to a rectangle and no merge is guessed — the mapping stage works on labels.
-b. **pipe rows** from CMS text views: ``第二十条第(一)项 | |||``; one leading and one trailing ``|`` are
-   dropped, the rest split, so ``a | |||`` is four cells ``a, "", "", ""``.
+b. **pipe rows** from CMS text views: ``第二十条第(一)项 | |||``; one trailing ``|`` is dropped, the rest
+   split, so ``a | |||`` is four cells ``a, "", "", ""``. A leading ``|`` is a border only in a table
+   whose rows mostly start with one (markdown); elsewhere it opens an empty first cell.
 c. **markdown tables** ``| a | b |`` — the ``|---|`` separator line is skipped wherever it appears
    (PDF-to-markdown tools repeat it mid-table); a blank or non-pipe line ends the table.
 d. **tab-separated rows**: ``规章\\t0\\t0\\t0`` (a line with a tab after its first non-blank text); inside
@@ -67,14 +68,28 @@ def classify_line(line: str) -> Kind:
     return Kind.PLAIN
 
 
-def split_pipe_row(line: str) -> list[str]:
-    """``| a | b |`` / ``a | b | |||`` → cells (one outer pipe on each side dropped)."""
+def split_pipe_row(line: str, bordered: bool | None = None) -> list[str]:
+    """``| a | b |`` / ``a | b | |||`` → cells (one outer pipe on each side dropped).
+
+    `bordered` is the table's shape (`pipe_table_bordered`): in a table whose rows do not start with a
+    pipe (a CMS text view), a row that does — `` |  | 结果维持 | …`` — starts with an *empty cell* (the
+    corner of a transposed table 四, a vertically merged label), and dropping that pipe would shift
+    every cell of the row one column left. None: decide by the line alone (a leading pipe is a border).
+    """
     body = line.strip()
-    if body.startswith("|"):
+    if body.startswith("|") and bordered is not False:
         body = body[1:]
     if body.endswith("|"):
         body = body[:-1]
     return [clean_lines(p) for p in body.split("|")]
+
+
+def pipe_table_bordered(lines: list[str]) -> bool:
+    """Whether a pipe table draws outer borders (markdown ``| a | b |``): most of its rows start *and*
+    end with a pipe. Decided per table, because rows of a border-less table may start with an empty
+    cell (`` |  | 结果维持 | …``) — in a transposed table 四, most of them do."""
+    framed = sum(1 for line in lines if (body := line.strip()).startswith("|") and body.endswith("|"))
+    return framed * 2 > len(lines)
 
 
 @dataclass(slots=True)
@@ -83,6 +98,7 @@ class _TableBuilder:
     first_line: int
     rows: list[list[Cell]] = field(default_factory=list)
     row_open: bool = False
+    pipe_lines: list[tuple[int, str]] = field(default_factory=list)  # PIPE: split at close, per table
 
 
 def lines_to_blocks(lines: list[str]) -> list[Block]:
@@ -94,6 +110,12 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
     def close() -> None:
         nonlocal table
         if table is not None:
+            if table.pipe_lines:
+                bordered = pipe_table_bordered([line for _, line in table.pipe_lines])
+                table.rows = [
+                    [Cell(t, {"line": n}) for t in split_pipe_row(line, bordered)]
+                    for n, line in table.pipe_lines
+                ]
             rows = [r for r in table.rows if r]
             if any(c.text for r in rows for c in r):
                 n = sum(1 for b in blocks if not isinstance(b, Paragraph))
@@ -125,7 +147,7 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
                 prev = kind
                 continue
             if kind is Kind.PIPE:
-                table.rows.append([Cell(t, {"line": i}) for t in split_pipe_row(raw)])
+                table.pipe_lines.append((i, raw))
                 prev = kind
                 continue
             close()
@@ -142,7 +164,7 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
         elif kind in (Kind.PIPE, Kind.SEP):
             table = _TableBuilder(Kind.PIPE, i)
             if kind is Kind.PIPE:
-                table.rows.append([Cell(t, {"line": i}) for t in split_pipe_row(raw)])
+                table.pipe_lines.append((i, raw))
         elif kind is Kind.TSV:
             table = _TableBuilder(Kind.TSV, i, [[Cell(clean_lines(t), {"line": i}) for t in raw.split("\t")]])
         elif kind is Kind.PLAIN:

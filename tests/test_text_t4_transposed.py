@@ -1,0 +1,44 @@
+"""A transposed table 四 in pipe and markdown text extractions (`parsers.carriers.text`, `parsers.tables`).
+
+Why: in a CMS text view the transposed table 四 reads `` |  | 结果维持 | …`` / ``行政复议 |  | 3 | 0 | …``:
+rows that start with an empty cell, and an empty cell between the group label and its figures. Read as
+a markdown border, the leading pipe shifted every such row one column left, and the empty cell made the
+row one value too wide — the review row was dropped and only rescued (or flagged) by digit repair.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.carriers.text import pipe_table_bordered, split_pipe_row
+from parsers.report import parse
+from tests.forge import _v, forge
+from tests.forge.layout import Layout
+from tests.test_forge_parse import same_value
+
+CASES = [(style, t4) for style in ("pipe", "markdown") for t4 in ("transposed", "transposed_split")]
+
+
+def test_a_leading_pipe_is_a_border_only_in_a_framed_table() -> None:
+    loose = [" |  | 结果维持 | 总计", "行政复议 |  | 3 | 3", " | 复议后起诉 | 0 | 0"]
+    assert not pipe_table_bordered(loose)
+    assert split_pipe_row(loose[0], False) == ["", "", "结果维持", "总计"]
+    framed = ["| | 结果维持 | 总计 |", "| 行政复议 | 3 | 3 |"]
+    assert pipe_table_bordered(framed)
+    assert split_pipe_row(framed[0], True) == ["", "结果维持", "总计"]
+    assert split_pipe_row("a | |||") == ["a", "", "", ""]  # a trailing pipe still ends the row
+
+
+@pytest.mark.parametrize(("style", "t4"), CASES, ids=[f"{s}-{t}" for s, t in CASES])
+def test_transposed_table_four_in_text_comes_back_exactly(style: str, t4: str) -> None:
+    variant = _v(f"text_{style}_t4_{t4}", "text", Layout(t4=t4), style=style)
+    for seed in range(4):
+        f = forge(seed, variant)
+        cells = parse(f.content, url=f.url, content_type=f.content_type).cells
+        for key in f.data.keys:
+            if not key.startswith(("review.", "litigation.")):
+                continue
+            want, _ = f.data.expected(key)
+            got = cells.get(key) or {}
+            assert same_value(want, got.get("value")), (seed, key, want, got)
+            assert got.get("flag") not in ("extraction_suspect", "repaired_by_constraint"), (seed, key, got)
