@@ -613,6 +613,39 @@ def split_label_values(
     return numbered[: last + 1], vals
 
 
+def _value_start(
+    splits: list[tuple[list[Cell], tuple[list[tuple[int, Cell]], list[tuple[int, Cell]]] | None]], width: int
+) -> int | None:
+    """The grid column where a full-width row's values start, taken from rows whose first and last value
+    cells both hold numbers (their split needs no trimming, so it cannot be off by one)."""
+    starts = Counter(
+        split[1][0][0]
+        for cells, split in splits
+        if split is not None
+        and len(cells) == width
+        and is_number_text(split[1][0][1].text)
+        and is_number_text(split[1][-1][1].text)
+    )
+    return starts.most_common(1)[0][0] if starts else None
+
+
+def _split_at(
+    cells: list[Cell], start: int, n: int
+) -> tuple[list[tuple[int, Cell]], list[tuple[int, Cell]]] | None:
+    """The split of a full-width row with its values at the table's value columns ``start … start+n``,
+    when that is consistent: no label inside or after them, only blanks between the label and them.
+
+    Why: a row whose blank cells sit at both ends of its values (``四、结转… |  |  | 0 | … | 0 | `` — the
+    label's merged neighbours left empty by a text extraction, and a blank 总计) is ambiguous on its own;
+    trimming from one end shifts every value one column. Its siblings say where the values are."""
+    if start + n > len(cells) or _last_label(cells) >= start:
+        return None
+    if any(c.text.strip() for c in cells[start + n :]):
+        return None
+    numbered = list(enumerate(cells))
+    return numbered[:start], numbered[start : start + n]
+
+
 def _value_count(rows: list[GridRow]) -> int:
     """The number of value columns: the most common count of value cells after the label on rows
     that have both a label and numbers (trailing blank padding excluded)."""
@@ -723,9 +756,12 @@ def map_t3(t: LogicalTable, ex: TableExtraction) -> None:
     splits = [(r.cells, split_label_values(r.cells, n)) for r in t.rows]
     fitting = Counter(len(cells) for cells, split in splits if split is not None)
     full_width = fitting.most_common(1)[0][0] if fitting else 0
+    start = _value_start(splits, full_width)
     for r, (cells_then, split) in zip(t.rows, splits, strict=True):
         if r.cells is not cells_then:  # the same row listed twice and padded on its first visit
             split = split_label_values(r.cells, n)
+        if split is not None and start is not None and len(r.cells) == full_width and split[1][0][0] != start:
+            split = _split_at(r.cells, start, n) or split
         if split is None and len(r.cells) == full_width - 1 and _last_label(r.cells) == len(r.cells) - n:
             # one cell short of its siblings, right after n-1 values: a pipe-flattened row whose empty
             # last cell was taken for the closing "|". Restore it as blank, and show the guess.

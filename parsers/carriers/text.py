@@ -8,9 +8,11 @@ a. **Word text ("seed" shape)**: each cell on its own tab-indented line, rows se
    follows a cell line directly continues that cell (multi-line labels such as 商业\\n企业); a non-tab
    line after a blank line ends the table. Rows have different lengths (the 2021 table 三 header): they
    are padded to a rectangle and no merge is guessed — the mapping stage works on labels.
-b. **pipe rows** from CMS text views: ``第二十条第(一)项 | |||``; one trailing ``|`` is dropped, the rest
-   split, so ``a | |||`` is four cells ``a, "", "", ""``. A leading ``|`` is a border only in a table
-   whose rows mostly start with one (markdown); elsewhere it opens an empty first cell.
+b. **pipe rows** from CMS text views: ``第二十条第(一)项 | |||``, split on ``|``. Outer pipes are read per
+   table (`pipe_table_shape`): a leading ``|`` is a border only in a table whose rows mostly start and
+   end with one (markdown), elsewhere it opens an empty first cell; a trailing ``|`` closes the last cell
+   where most rows end with one (``a | |||`` is four cells ``a, "", "", ""``), elsewhere it opens an
+   empty last cell (a blank 总计 in cells joined by `` | ``).
 c. **markdown tables** ``| a | b |`` — the ``|---|`` separator line is skipped wherever it appears
    (PDF-to-markdown tools repeat it mid-table); a blank or non-pipe line ends the table.
 d. **tab-separated rows**: ``规章\\t0\\t0\\t0`` (a line with a tab after its first non-blank text); inside
@@ -24,6 +26,7 @@ removal is recorded in ``Document.warnings``. Every cell and paragraph has ``{"l
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -38,6 +41,10 @@ BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
 _MD_SEP_CELL = re.compile(r"^\s*:?-{2,}:?\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+
+
+#: a line longer than this is prose even if it holds a pipe (a table row is labels and figures)
+MAX_PIPE_ROW = 200
 
 
 class Kind(Enum):
@@ -68,18 +75,20 @@ def classify_line(line: str) -> Kind:
     return Kind.PLAIN
 
 
-def split_pipe_row(line: str, bordered: bool | None = None) -> list[str]:
+def split_pipe_row(line: str, bordered: bool | None = None, terminated: bool | None = None) -> list[str]:
     """``| a | b |`` / ``a | b | |||`` → cells (one outer pipe on each side dropped).
 
-    `bordered` is the table's shape (`pipe_table_bordered`): in a table whose rows do not start with a
-    pipe (a CMS text view), a row that does — `` |  | 结果维持 | …`` — starts with an *empty cell* (the
-    corner of a transposed table 四, a vertically merged label), and dropping that pipe would shift
-    every cell of the row one column left. None: decide by the line alone (a leading pipe is a border).
+    `bordered` and `terminated` are the table's shape (`pipe_table_shape`). In a table whose rows do not
+    start with a pipe (a CMS text view), a row that does — `` |  | 结果维持 | …`` — starts with an *empty
+    cell* (the corner of a transposed table 四, a vertically merged label); in a table whose rows do not
+    end with one (cells joined by `` | ``), a row that does — ``… | 0 | `` — ends with an empty cell (a
+    blank 总计). Dropping either pipe would shift the row's cells one column. None: decide by the line
+    alone (outer pipes are borders).
     """
     body = line.strip()
     if body.startswith("|") and bordered is not False:
         body = body[1:]
-    if body.endswith("|"):
+    if body.endswith("|") and (bordered or terminated is not False):
         body = body[:-1]
     return [clean_lines(p) for p in body.split("|")]
 
@@ -92,6 +101,21 @@ def pipe_table_bordered(lines: list[str]) -> bool:
     return framed * 2 > len(lines)
 
 
+def pipe_table_shape(lines: list[str]) -> tuple[bool, bool]:
+    """(bordered, terminated): markdown borders (`pipe_table_bordered`); or, border-less, whether every
+    cell is *closed* by a pipe (``a |b |c |``) rather than cells *joined* by pipes (``a | b | c``, where
+    a row ending in a pipe ends with an empty cell). The reading under which more rows share one width
+    wins — a table's rows have one width; a tie keeps the pipe as a terminator."""
+    if pipe_table_bordered(lines):
+        return True, True
+
+    def agreement(terminated: bool) -> int:
+        widths = Counter(len(split_pipe_row(line, False, terminated)) for line in lines)
+        return max(widths.values()) if widths else 0
+
+    return False, agreement(True) >= agreement(False)
+
+
 @dataclass(slots=True)
 class _TableBuilder:
     kind: Kind
@@ -99,6 +123,24 @@ class _TableBuilder:
     rows: list[list[Cell]] = field(default_factory=list)
     row_open: bool = False
     pipe_lines: list[tuple[int, str]] = field(default_factory=list)  # PIPE: split at close, per table
+
+
+def _one_pipe_row(line: str, kind: Kind) -> bool:
+    return kind is Kind.PLAIN and "|" in line and len(line.strip()) <= MAX_PIPE_ROW
+
+
+def _pipe_pairs(lines: list[str], kinds: list[Kind]) -> list[Kind]:
+    """Short lines with one pipe, next to another pipe line, are pipe rows: ``信息内容 | 本年处理决定数量``
+    followed by ``行政许可 | 379`` (a split table 二 under its own title). One such line alone is prose."""
+    out = list(kinds)
+    for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
+        if not _one_pipe_row(line, kind):
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(lines) and (kinds[j] is Kind.PIPE or _one_pipe_row(lines[j], kinds[j])):
+                out[i] = Kind.PIPE
+                break
+    return out
 
 
 def lines_to_blocks(lines: list[str]) -> list[Block]:
@@ -111,9 +153,9 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
         nonlocal table
         if table is not None:
             if table.pipe_lines:
-                bordered = pipe_table_bordered([line for _, line in table.pipe_lines])
+                bordered, terminated = pipe_table_shape([line for _, line in table.pipe_lines])
                 table.rows = [
-                    [Cell(t, {"line": n}) for t in split_pipe_row(line, bordered)]
+                    [Cell(t, {"line": n}) for t in split_pipe_row(line, bordered, terminated)]
                     for n, line in table.pipe_lines
                 ]
             rows = [r for r in table.rows if r]
@@ -122,8 +164,9 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
                 blocks.append(pad_rows(rows, {"table_idx": n, "line": table.first_line}))
             table = None
 
+    kinds = _pipe_pairs(lines, [classify_line(raw) for raw in lines])
     for i, raw in enumerate(lines, start=1):
-        kind = classify_line(raw)
+        kind = kinds[i - 1]
         if table is not None and table.kind is Kind.CELL:
             if kind is Kind.CELL:
                 if not table.row_open:
@@ -146,9 +189,11 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
             if kind is Kind.SEP:
                 prev = kind
                 continue
-            if kind is Kind.PIPE:
+            if kind is Kind.PIPE or _one_pipe_row(raw, kind):
+                # inside a pipe table, ``信息内容 | 本年处理决定数量`` (one pipe: a 2-cell row of a split
+                # table 二) is a row too; outside one, a single pipe is not enough to start a table
                 table.pipe_lines.append((i, raw))
-                prev = kind
+                prev = Kind.PIPE
                 continue
             close()
         elif table is not None and table.kind is Kind.TSV:
