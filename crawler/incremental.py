@@ -82,11 +82,15 @@ def capture_stored(session: Session, capture_id: int) -> bool:
 
 
 def last_run_listed_all(session: Session, profile: str, before: datetime) -> bool:
-    """Whether the last crawl run of `profile` started before `before` finished with no failed list
-    page (True when there is none: nothing is archived yet, so nothing can stop a crawl wrongly)."""
+    """Whether the last closed crawl run of `profile` started before `before` finished with no failed
+    list page (True when there is none: nothing is archived yet, so nothing can stop a crawl wrongly).
+
+    Runs still ``running`` are skipped: in distributed mode they are this crawl's sibling workers; a
+    plain crawl's dead run has been closed as interrupted by the time this is asked (when the spider
+    opens, `crawler.extensions`)."""
     query = (
         select(CrawlRun)
-        .where(CrawlRun.profile == profile, CrawlRun.started_at < before)
+        .where(CrawlRun.profile == profile, CrawlRun.started_at < before, CrawlRun.status != "running")
         .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
     )
     run = session.scalars(query.limit(1)).first()

@@ -81,3 +81,6 @@ def test_the_stop_is_trusted_only_after_a_crawl_that_read_its_whole_listing(stor
     assert KnownUrls(store, since=start, profile="p-killed")(URL)
     _run(store, "p-now", start + timedelta(seconds=1), "running")  # this crawl's own run is not "earlier"
     assert KnownUrls(store, since=start, profile="p-now")(URL)
+    _run(store, "p-workers", start - timedelta(hours=1), "finished")
+    _run(store, "p-workers", start - timedelta(seconds=2), "running")  # a sibling worker, still running
+    assert KnownUrls(store, since=start, profile="p-workers")(URL)
