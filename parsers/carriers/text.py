@@ -125,6 +125,20 @@ class _TableBuilder:
     pipe_lines: list[tuple[int, str]] = field(default_factory=list)  # PIPE: split at close, per table
 
 
+def drop_empty_columns(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """A pipe table's columns that are blank in every row (header rows included) removed.
+
+    Why: a column no row writes in is the remnant of a merge in the page the text was flattened from — a
+    table 二 whose 本年废止件数 spanned two grid columns prints `` |  | `` under it in every row. Flattened,
+    the merge is gone and the empty column shifts the header against the figures. In a pipe table a
+    column has no other meaning than its cells, so one that holds nothing is dropped."""
+    width = max((len(r) for r in rows), default=0)
+    keep = [i for i in range(width) if any(i < len(r) and r[i].text.strip() for r in rows)]
+    if len(keep) == width:
+        return rows
+    return [[r[i] for i in keep if i < len(r)] for r in rows]
+
+
 def _one_pipe_row(line: str, kind: Kind) -> bool:
     return kind is Kind.PLAIN and "|" in line and len(line.strip()) <= MAX_PIPE_ROW
 
@@ -154,10 +168,10 @@ def lines_to_blocks(lines: list[str]) -> list[Block]:
         if table is not None:
             if table.pipe_lines:
                 bordered, terminated = pipe_table_shape([line for _, line in table.pipe_lines])
-                table.rows = [
+                table.rows = drop_empty_columns([
                     [Cell(t, {"line": n}) for t in split_pipe_row(line, bordered, terminated)]
                     for n, line in table.pipe_lines
-                ]
+                ])
             rows = [r for r in table.rows if r]
             if any(c.text for r in rows for c in r):
                 n = sum(1 for b in blocks if not isinstance(b, Paragraph))
