@@ -64,6 +64,8 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.pipelines import FILTERED
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -87,8 +89,6 @@ META_CONDITIONAL = "nianbaoku_conditional"
 #: The portal spider's meta keys of an attachment request: the page it was linked from, its list.
 META_DETAIL_URL = "nianbaoku_detail_url"
 META_LIST_URL = "nianbaoku_list_url"
-#: `attachment_missing` reason of an attachment filtered as already seen (`crawler.pipelines.store`).
-FILTERED = "filtered"
 
 
 def distributed_settings(redis_url: str) -> dict[str, Any]:
@@ -158,7 +158,38 @@ def frontier_keys(settings: BaseSettings, spider: Spider) -> FrontierKeys:
     return FrontierKeys(settings.get("NIANBAOKU_REDIS_PREFIX") or "nianbaoku", profile_id(spider))
 
 
-class FrontierScheduler(Scheduler):
+class InflightRelease:
+    """The completion bookkeeping both crash-safe frontiers share (this Redis one and
+    `crawler.jobdir.JobdirScheduler`): a request stays recorded in flight until its output is stored and
+    its attachments are done; subclasses say how a record is forgotten (`_forget`)."""
+
+    crawler: Crawler | None
+
+    def _forget(self, ids: list[Any] | None) -> None:
+        raise NotImplementedError
+
+    def done(self, request: Request, reason: str) -> None:
+        """The request failed for good (`reason`) or was filtered: forget it in flight; an attachment
+        also counts as done for its page — once the store was told it will not come."""
+        self._forget(request.meta.pop(META_INFLIGHT, None))
+        parent = request.meta.pop(META_GROUP, None)
+        if parent is not None:
+            attachment_missing(self.crawler, request, reason)
+            parent.pending -= 1
+            self.release(parent)
+
+    def release(self, token: _Pending) -> None:
+        """Forget `token`'s request in flight once its output was handed over and everything it is
+        waiting for — items through the pipelines, attachments — is done."""
+        if token.output_done and token.pending <= 0 and not token.released:
+            token.released = True
+            self._forget(token.fps)
+            if token.parent is not None:
+                token.parent.pending -= 1
+                self.release(token.parent)
+
+
+class FrontierScheduler(InflightRelease, Scheduler):
     """scrapy-redis's scheduler with per-profile keys and an in-flight record per worker (see module)."""
 
     def __init__(self, server: Any, **kwargs: Any):
@@ -208,26 +239,6 @@ class FrontierScheduler(Scheduler):
             self.server.hset(self.keys.inflight(self.worker), fp, self.queue._encode_request(request))
             request.meta[META_INFLIGHT] = [*request.meta.get(META_INFLIGHT, ()), fp]
         return request
-
-    def done(self, request: Request, reason: str) -> None:
-        """The request failed for good (`reason`) or was filtered: forget it in flight; an attachment
-        also counts as done for its page — once the store was told it will not come."""
-        self._forget(request.meta.pop(META_INFLIGHT, None))
-        parent = request.meta.pop(META_GROUP, None)
-        if parent is not None:
-            attachment_missing(self.crawler, request, reason)
-            parent.pending -= 1
-            self.release(parent)
-
-    def release(self, token: _Pending) -> None:
-        """Forget `token`'s request in flight once its output was handed over and everything it is
-        waiting for — items through the pipelines, attachments — is done."""
-        if token.output_done and token.pending <= 0 and not token.released:
-            token.released = True
-            self._forget(token.fps)
-            if token.parent is not None:
-                token.parent.pending -= 1
-                self.release(token.parent)
 
     def _forget(self, fps: list[str] | None) -> None:
         if fps and self.keys is not None:

@@ -64,13 +64,11 @@ from scrapy.utils.request import request_from_dict
 
 from crawler.distributed import (
     FILTERED,
-    META_GROUP,
     META_INFLIGHT,
     META_ROLE,
     InflightDoneMiddleware,
+    InflightRelease,
     SeedOnceMiddleware,
-    _Pending,
-    attachment_missing,
     mark_reclaimed,
 )
 
@@ -115,7 +113,7 @@ def _is_jobdir_scheduler(obj: Any) -> bool:
     return JobdirScheduler in cls.__mro__
 
 
-class JobdirScheduler(BaseScheduler):
+class JobdirScheduler(InflightRelease, BaseScheduler):
     """The crash-safe JOBDIR frontier (see the module docstring)."""
 
     def __init__(self, crawler: Crawler, path: Path):
@@ -277,25 +275,6 @@ class JobdirScheduler(BaseScheduler):
         return request
 
     # --- completion (called by the middlewares of crawler.distributed) -------------------------
-
-    def done(self, request: Request, reason: str) -> None:
-        """The request failed for good (`reason`) or was filtered: forget it; an attachment is done for
-        its page — once the store was told it will not come (`crawler.distributed.attachment_missing`)."""
-        self._forget(request.meta.pop(META_INFLIGHT, None))
-        parent = request.meta.pop(META_GROUP, None)
-        if parent is not None:
-            attachment_missing(self.crawler, request, reason)
-            parent.pending -= 1
-            self.release(parent)
-
-    def release(self, token: _Pending) -> None:
-        """Forget `token`'s request once its output is stored and its attachments are done."""
-        if token.output_done and token.pending <= 0 and not token.released:
-            token.released = True
-            self._forget(token.fps)
-            if token.parent is not None:
-                token.parent.pending -= 1
-                self.release(token.parent)
 
     def _forget(self, ids: list[Any] | None) -> None:
         if ids and self.db is not None:

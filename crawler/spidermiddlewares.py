@@ -24,8 +24,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.pipelines import record_error
 
-META_ROLE = "nianbaoku_role"  # spiders.cms.base.META_ROLE: recorded with an HTTP error (crawler.incremental)
-
 if TYPE_CHECKING:
     from typing import Self
 

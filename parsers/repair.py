@@ -632,20 +632,6 @@ class Solution:
         return self.complete and len(self.good) == 1
 
 
-def solve(
-    s: Suspect,
-    known: Mapping[str, Mapping[str, Any]],
-    fmt: str,
-    tv: Mapping[str, str] | None,
-    mode: str,
-) -> tuple[list[list[tuple[str, dict[str, Any]]]], list[str], int, bool]:
-    """(satisfying readings, identities holding for the first, readings tried, search complete).
-
-    The identities alone decide (no narrative); see `solve_row`."""
-    sol = solve_row(s, known, fmt, tv, mode)
-    return sol.good, sol.evidence, sol.tried, sol.complete
-
-
 def solve_row(
     s: Suspect,
     known: Mapping[str, Mapping[str, Any]],

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from parsers.repair import MAX_STEPS, REPAIRED, SUSPECT, Stated, Suspect, Token, extra_cells, solve, solve_row
+from parsers.repair import MAX_STEPS, REPAIRED, SUSPECT, Stated, Suspect, Token, extra_cells, solve_row
 from parsers.report import parse
 from tests.forge.data import ReportData, make_report
 from tests.forge.layout import Layout
@@ -182,7 +182,8 @@ def test_issue_example_glued_row_is_searched_by_group() -> None:
     """The issue's ``713000074…`` kind of run: far more segmentations than `MAX_STEPS` (C(33, 14) ≈ 8·10⁸),
     but pruned group by group it is solved, with the one reading that holds."""
     row = ["7", "13", "0", "0", "20", "0", "0", "0", "74", "74", "5", "6", "0", "1", "12"]
-    good, evidence, tried, complete = solve(_suspect("".join(row)), {}, "gov2021", None, "lenient")
+    sol = solve_row(_suspect("".join(row)), {}, "gov2021", None, "lenient")
+    good, evidence, tried, complete = sol.good, sol.evidence, sol.tried, sol.complete
     assert complete and tried < MAX_STEPS
     assert [[t for t, _ in g] for g in good] == [row]
     assert set(evidence) == {"T4-REV", "T4-LITD", "T4-LITR"}
@@ -192,7 +193,8 @@ def test_ambiguous_glued_group_is_not_guessed() -> None:
     """``1010011`` is 10|1|0|0|11 and 1|0|10|0|11: both hold T4-REV, so neither may be written."""
     s = _suspect("1010011")
     s.keys = s.keys[:5]
-    good, _, _, complete = solve(s, {}, "gov2021", None, "lenient")
+    sol = solve_row(s, {}, "gov2021", None, "lenient")
+    good, complete = sol.good, sol.complete
     assert complete
     assert sorted("|".join(t for t, _ in g) for g in good) == ["10|1|0|0|11", "1|0|10|0|11"]
 
@@ -278,7 +280,7 @@ def test_split_row_rejoins_adjacent_cells_before_searching_every_boundary() -> N
     """``144`` printed as ``14`` | ``4``: the 16 cells have 15 readings that re-join one adjacent pair
     and keep the other 14 boundaries; exactly one holds T4-REV/LITD/LITR, so the row is repaired even
     though its digits, run together, have two readings."""
-    assert len(solve(_suspect("".join(_TIED_ROW)), {}, "gov2021", None, "lenient")[0]) == 2
+    assert len(solve_row(_suspect("".join(_TIED_ROW)), {}, "gov2021", None, "lenient").good) == 2
     cells = [*_TIED_ROW[:4], "14", "4", *_TIED_ROW[5:]]
     sol = solve_row(_printed(cells), {}, "gov2021", None, "lenient")
     assert extra_cells(_printed(cells)) == 1

@@ -21,11 +21,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.middlewares.conditional import META_ROLE  # the portal spider's request role
 from crawler.pipelines import record_error
-
-#: the portal spider's request role (``spiders.cms.base.META_ROLE``): a failed *list* page makes the next
-#: crawl read every list page (`crawler.incremental`)
-META_ROLE = "nianbaoku_role"
 
 if TYPE_CHECKING:
     from typing import Self

@@ -120,9 +120,15 @@ def run_errors(stats: StatsCollector) -> list[dict[str, Any]]:
     return [dict(e) for e in stats.get_value(ERRORS_KEY) or []]
 
 
+#: The reason an attachment request does not arrive when it was filtered as already seen (not a failure):
+#: the frontiers (`crawler.distributed`, `crawler.jobdir`) send it, the store pipeline reads it.
+FILTERED = "filtered"
+
+
 __all__ = [
     "CAPTURED_KINDS",
     "ERRORS_KEY",
+    "FILTERED",
     "RUN_ID_KEY",
     "crawl_store",
     "record_error",

@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
-from crawler.pipelines import crawl_store, record_error, run_id
+from crawler.pipelines import FILTERED, crawl_store, record_error, run_id
 from crawler.pipelines.parse import ParseOutcome, better_parse, parse_document_bytes
 from parsers.report import ParseOptions
 from storage.errors import InvalidRecord
@@ -100,8 +100,6 @@ OUTCOMES = ("new", "changed", "unchanged", "blocked", "failed")
 #: ``url``, ``detail_url`` (the page it was linked from), ``list_url``, ``reason`` (``"filtered"`` for a
 #: duplicate, else what failed: ``"http:404"``, ``"download:timeout"``…).
 ATTACHMENT_MISSING = object()
-#: The `ATTACHMENT_MISSING` reason of an attachment filtered as already seen: no failure.
-FILTERED = "filtered"
 
 #: Profile level suffix (spiders.profiles.LEVELS: "<level>-<gov|dept>") → store level / kind.
 _PROFILE_LEVELS = {

@@ -404,15 +404,20 @@ def _cell_walk(el: etree._Element, tag: str, parts: list[str]) -> None:
         text = el.text
         if text:
             parts.append(text)
+    _walk_children(el, parts)
+    if block:
+        parts.append("\n")
+
+
+def _walk_children(el: etree._Element, parts: list[str]) -> None:
+    """Each child element's text (comments and processing instructions skipped), then its tail."""
     for child in el:
-        child_tag = child.tag
-        if isinstance(child_tag, str):
-            _cell_walk(child, child_tag, parts)
+        tag = child.tag
+        if isinstance(tag, str):
+            _cell_walk(child, tag, parts)
         tail = child.tail
         if tail:
             parts.append(tail)
-    if block:
-        parts.append("\n")
 
 
 def cell_text(cell: etree._Element) -> str:
@@ -427,13 +432,7 @@ def cell_text(cell: etree._Element) -> str:
     parts: list[str] = []
     if text:
         parts.append(text)
-    for child in cell:
-        tag = child.tag
-        if isinstance(tag, str):
-            _cell_walk(child, tag, parts)
-        tail = child.tail
-        if tail:
-            parts.append(tail)
+    _walk_children(cell, parts)
     return clean_lines("".join(parts).replace("\r", ""))
 
 

@@ -80,32 +80,8 @@ def median_height(boxes: list[TextBox]) -> float:
 
 
 @dataclass(slots=True)
-class Line:
-    """Boxes whose vertical centres agree: one printed line across the page."""
-
-    boxes: list[TextBox]
-
-    @property
-    def y0(self) -> float:
-        return min(b.y0 for b in self.boxes)
-
-    @property
-    def y1(self) -> float:
-        return max(b.y1 for b in self.boxes)
-
-    @property
-    def cy(self) -> float:
-        return sum(b.cy for b in self.boxes) / len(self.boxes)
-
-    def is_value_line(self) -> bool:
-        """Holds figures: one number, or two value tokens (a row of ``0 — 无``)."""
-        vals = [b for b in self.boxes if is_value_box(b.text)]
-        return any(is_numeric_box(b.text) for b in vals) or len(vals) >= 2
-
-
-@dataclass(slots=True)
-class Block:
-    """Vertically adjacent lines of one cell (a wrapped label), top to bottom."""
+class BoxGroup:
+    """Text boxes taken together, with the extent they cover."""
 
     boxes: list[TextBox] = field(default_factory=list)
 
@@ -124,6 +100,25 @@ class Block:
     @property
     def y1(self) -> float:
         return max(b.y1 for b in self.boxes)
+
+
+@dataclass(slots=True)
+class Line(BoxGroup):
+    """Boxes whose vertical centres agree: one printed line across the page."""
+
+    @property
+    def cy(self) -> float:
+        return sum(b.cy for b in self.boxes) / len(self.boxes)
+
+    def is_value_line(self) -> bool:
+        """Holds figures: one number, or two value tokens (a row of ``0 — 无``)."""
+        vals = [b for b in self.boxes if is_value_box(b.text)]
+        return any(is_numeric_box(b.text) for b in vals) or len(vals) >= 2
+
+
+@dataclass(slots=True)
+class Block(BoxGroup):
+    """Vertically adjacent lines of one cell (a wrapped label), top to bottom."""
 
     @property
     def cy(self) -> float:
